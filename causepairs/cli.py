@@ -1,0 +1,263 @@
+"""The ``causepairs`` command line.
+
+Each command is a ``_add_<name>`` function that declares its flags and a ``_run_<name>``
+function that does the work; :func:`main` turns a user-caused error into one line on stderr
+and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .errors import CausepairsError
+
+__all__ = ["main"]
+
+EXIT_INPUT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+# --------------------------------------------------------------------------------------------
+# Flag types: reject bad values at parse time, with argparse's one-line usage error.
+# --------------------------------------------------------------------------------------------
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value
+
+
+def _n_jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value == 0 or value < -1:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number of worker processes or -1 for all cores, got {value}")
+    return value
+
+
+def _prefix(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", text):
+        raise argparse.ArgumentTypeError(
+            f"expected letters, digits, '_', '-' or '.', got {text!r}")
+    return text
+
+
+def _existing_file(text: str) -> Path:
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"no such file: {text}")
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# generate
+# --------------------------------------------------------------------------------------------
+
+def _add_generate(sub) -> None:
+    p = sub.add_parser(
+        "generate", help="generate labelled synthetic pairs in the challenge format",
+        description="Generate labelled cause-effect pairs (all four Details classes, mixed "
+                    "variable types) and write DIR/NAME_pairs.csv, NAME_publicinfo.csv, "
+                    "NAME_target.csv and NAME_recipes.csv. The output depends only on the "
+                    "seed and the number of pairs, never on --n-jobs.")
+    p.add_argument("--n-pairs", type=_positive_int, required=True, metavar="N",
+                   help="number of pairs to generate")
+    p.add_argument("--seed", type=_seed, required=True, metavar="S", help="random seed")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    p.add_argument("--prefix", type=_prefix, default="train", metavar="NAME",
+                   help="file name prefix and SampleID stem (default: train)")
+    p.add_argument("--n-jobs", type=_n_jobs, default=1, metavar="J",
+                   help="worker processes; -1 for all cores (default: 1)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_run_generate)
+
+
+def _run_generate(args) -> int:
+    from .io import Pair, write_csv_table, write_pairs, write_publicinfo, write_target
+    from ._progress import progress_bar
+    from .summary import dataset_summary
+    from .synth import generate_pairs
+
+    if args.out.exists() and not args.out.is_dir():
+        raise CausepairsError(f"{args.out}: exists and is not a directory")
+    start = time.perf_counter()
+    with progress_bar(args.n_pairs, "generating", quiet=args.quiet) as bar:
+        data = generate_pairs(args.n_pairs, args.seed, prefix=args.prefix, n_jobs=args.n_jobs,
+                              progress=bar.update)
+    args.out.mkdir(parents=True, exist_ok=True)
+    paths = {kind: args.out / f"{args.prefix}_{kind}.csv"
+             for kind in ("pairs", "publicinfo", "target", "recipes")}
+    pairs = (Pair(sid, a, b) for sid, a, b in zip(data.sample_ids, data.a, data.b))
+    with progress_bar(args.n_pairs, "writing", quiet=args.quiet) as bar:
+        write_pairs(paths["pairs"], _counting(pairs, bar))
+    write_publicinfo(paths["publicinfo"], data.publicinfo)
+    write_target(paths["target"], data.target)
+    write_csv_table(paths["recipes"], data.recipes)
+    elapsed = time.perf_counter() - start
+
+    sizes = np.fromiter((len(a) for a in data.a), dtype=np.int64, count=len(data.a))
+    print(dataset_summary(sizes, data.publicinfo.set_index("SampleID"),
+                          data.target.set_index("SampleID")))
+    print("wrote:")
+    for path in paths.values():
+        print(f"  {path}")
+    print(f"generated {args.n_pairs} pairs in {elapsed:.1f} s "
+          f"(seed {args.seed}, n_jobs {args.n_jobs})")
+    return 0
+
+
+def _counting(items, bar):
+    for item in items:
+        yield item
+        bar.update(1)
+
+
+# --------------------------------------------------------------------------------------------
+# check
+# --------------------------------------------------------------------------------------------
+
+def _add_check(sub) -> None:
+    p = sub.add_parser(
+        "check", help="validate a data set's files and print its summary",
+        description="Read a pairs file, its publicinfo and (optionally) its target, check "
+                    "every row and that all files hold the same SampleIDs, and print a summary.")
+    p.add_argument("--pairs", type=_existing_file, required=True, metavar="P.csv")
+    p.add_argument("--publicinfo", type=_existing_file, required=True, metavar="I.csv")
+    p.add_argument("--target", type=_existing_file, metavar="T.csv")
+    p.set_defaults(run=_run_check)
+
+
+def _run_check(args) -> int:
+    from .io import check_dataset
+    from .summary import dataset_summary
+
+    summary, publicinfo, target = check_dataset(args.pairs, args.publicinfo, args.target)
+    print(dataset_summary(summary.sizes, publicinfo, target))
+    print(f"ok: {args.pairs} is a valid data set")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# score
+# --------------------------------------------------------------------------------------------
+
+def _add_score(sub) -> None:
+    p = sub.add_parser(
+        "score", help="score a submission with the challenge's bidirectional AUC",
+        description="Compare a SampleID,Target submission with a target file. Prints the "
+                    "breakdown by Details class (and by type combination with --publicinfo); "
+                    "the last line is bidirectional_auc=0.xxxx.")
+    p.add_argument("--target", type=_existing_file, required=True, metavar="T.csv")
+    p.add_argument("--submission", type=_existing_file, required=True, metavar="S.csv")
+    p.add_argument("--publicinfo", type=_existing_file, metavar="P.csv",
+                   help="adds the breakdown by type combination")
+    p.set_defaults(run=_run_score)
+
+
+def _run_score(args) -> int:
+    from .errors import ChallengeFormatError
+    from .io import read_publicinfo, read_submission, read_target
+    from .metrics import score_breakdown
+
+    target = read_target(args.target)
+    submission = read_submission(args.submission)
+    _require_same_ids(target.index, args.target, submission, args.submission)
+    scores = submission.loc[target.index].to_numpy()
+    a_type = b_type = None
+    if args.publicinfo is not None:
+        publicinfo = read_publicinfo(args.publicinfo)
+        missing = target.index.difference(publicinfo.index, sort=False)
+        if len(missing):
+            raise ChallengeFormatError(args.publicinfo, f"no row for SampleID {missing[0]}, "
+                                                        f"which is in {args.target}")
+        a_type = publicinfo.loc[target.index, "A type"].to_numpy()
+        b_type = publicinfo.loc[target.index, "B type"].to_numpy()
+    details = target["Details"] if target["Details"].notna().all() else None
+    breakdown = score_breakdown(target["Target"].to_numpy(), scores, details, a_type, b_type)
+    print(breakdown.to_text())
+    return 0
+
+
+def _require_same_ids(reference, reference_path, other, other_path) -> None:
+    from .errors import ChallengeFormatError
+
+    missing = reference.difference(other.index, sort=False)
+    if len(missing):
+        raise ChallengeFormatError(other_path, f"no row for SampleID {missing[0]}, which is in "
+                                               f"{reference_path} ({len(missing)} missing)")
+    extra = other.index.difference(reference, sort=False)
+    if len(extra):
+        raise ChallengeFormatError(other_path, f"SampleID {extra[0]} is not in {reference_path} "
+                                               f"({len(extra)} unknown)",
+                                   line=other.attrs.get("lines", {}).get(extra[0]))
+
+
+# --------------------------------------------------------------------------------------------
+# entry point
+# --------------------------------------------------------------------------------------------
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line, pointing at ``--help``."""
+
+    def error(self, message):  # noqa: D401 - argparse's signature
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="causepairs",
+        description="Predict causal direction between two observed variables "
+                    "(ChaLearn cause-effect pairs format).")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
+                                parser_class=_Parser)
+    for add in (_add_generate, _add_check, _add_score):
+        add(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code (0 ok, 1 bad input, 2 bad flags, 130 interrupted)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors
+        return int(exc.code or 0)
+    try:
+        return args.run(args)
+    except CausepairsError as exc:
+        print(f"causepairs {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    except OSError as exc:
+        # Files we cannot read or write (permissions, full disk): the OS message names the path.
+        print(f"causepairs {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    except KeyboardInterrupt:
+        print(f"causepairs {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -1,0 +1,28 @@
+"""Shared helpers: tiny challenge-format files written by hand, quirks included."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+def write_text(path: Path, text: str, *, newline: str = "\n") -> Path:
+    path.write_bytes(text.replace("\n", newline).encode("utf-8"))
+    return path
+
+
+@pytest.fixture
+def small_dataset(tmp_path):
+    """Three pairs with publicinfo and target files; returns the three paths."""
+    pairs = write_text(tmp_path / "s_pairs.csv",
+                       "SampleID,A,B\n"
+                       "s1, 1 2 3 4, 10 20 30 40\n"
+                       "s2,5 6 7,-1 -2 -3\n"
+                       "s3, 0 1 0 1 1, 3 3 4 4 5\n")
+    info = write_text(tmp_path / "s_publicinfo.csv",
+                      "SampleID,A type,B type\ns1,Numerical,Numerical\ns2,Numerical,Categorical\n"
+                      "s3,Binary,Numerical\n")
+    target = write_text(tmp_path / "s_target.csv",
+                        "SampleID,Target,Details\ns1,1,1\ns2,-1,2\ns3,0,3\n")
+    return pairs, info, target
