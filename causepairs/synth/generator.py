@@ -1,0 +1,177 @@
+"""The driver: :func:`generate_pairs` and its result, :class:`SyntheticPairs`.
+
+Pairs are generated in chunks of consecutive indices, in-process for ``n_jobs=1`` and otherwise
+in joblib's process-based (loky) workers. Every pair has its own seed derived from its index,
+so the result depends only on ``(n_pairs, seed, config, prefix)``.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+
+from causepairs.synth.config import GeneratorConfig
+from causepairs.synth.pair import RECIPE_COLUMNS, GeneratedPair, generate_pair
+
+#: Pairs per task sent to a worker process. About 40 ms of work per chunk at the default sizes:
+#: large enough to hide joblib's per-task overhead, small enough for a smooth progress bar and
+#: for balanced load at the end of a run.
+DEFAULT_CHUNK_SIZE = 32
+
+_INT_RECIPE_COLUMNS = ("details", "target", "a_levels", "b_levels", "n", "attempts", "seed",
+                       "spawn_key")
+_BOOL_RECIPE_COLUMNS = ("noise_on_cause", "a_coarsened", "b_coarsened")
+_FLOAT_RECIPE_COLUMNS = ("snr", "cause_noise_snr", "snr_b", "cause_noise_snr_b")
+
+
+@dataclass
+class SyntheticPairs:
+    """A generated labelled set, in the challenge's layout.
+
+    Attributes
+    ----------
+    sample_ids : list of str
+        ``prefix + str(i + 1)`` for pair index ``i``.
+    a, b : list of numpy.ndarray
+        int64 values of each pair's variables (same length within a pair).
+    publicinfo : pandas.DataFrame
+        Columns ``SampleID``, ``A type``, ``B type`` (Numerical, Categorical or Binary).
+    target : pandas.DataFrame
+        Columns ``SampleID``, ``Target`` (1, -1, 0) and ``Details`` (1-4).
+    recipes : pandas.DataFrame
+        ``SampleID`` then one column per field of :data:`causepairs.synth.pair.RECIPE_COLUMNS`.
+    """
+
+    sample_ids: list[str]
+    a: list[np.ndarray]
+    b: list[np.ndarray]
+    publicinfo: pd.DataFrame
+    target: pd.DataFrame
+    recipes: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.sample_ids)
+
+
+def _generate_chunk(seed: int, start: int, stop: int, config: GeneratorConfig) -> list[GeneratedPair]:
+    """Generate pairs ``start .. stop - 1`` (the unit of work of one task)."""
+    return [generate_pair(seed, index, config) for index in range(start, stop)]
+
+
+def _resolve_n_jobs(n_jobs: int) -> int:
+    """Turn joblib-style ``n_jobs`` (-1 = all cores, -2 = all but one, ...) into a count >= 1."""
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
+        raise ValueError(f"n_jobs must be a non-zero integer (-1 for all cores), got {n_jobs!r}")
+    if n_jobs > 0:
+        return int(n_jobs)
+    return max(1, (os.cpu_count() or 1) + 1 + int(n_jobs))
+
+
+def _check_arguments(n_pairs: int, seed: int, prefix: str, chunk_size: int,
+                     progress: Callable[[int], None] | None) -> None:
+    if isinstance(n_pairs, bool) or not isinstance(n_pairs, numbers.Integral) or n_pairs < 1:
+        raise ValueError(f"n_pairs must be an integer >= 1, got {n_pairs!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if (not isinstance(prefix, str) or not prefix
+            or any(character.isspace() or character in ',"' for character in prefix)):
+        raise ValueError("prefix must be a non-empty string without whitespace, commas or quotes "
+                         f"(it starts every SampleID), got {prefix!r}")
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, numbers.Integral) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be an integer >= 1, got {chunk_size!r}")
+    if progress is not None and not callable(progress):
+        raise ValueError(f"progress must be a callable taking a number of pairs, or None, got {progress!r}")
+
+
+def _chunk_results(seed: int, chunks: list[tuple[int, int]], config: GeneratorConfig,
+                   workers: int) -> Iterable[list[GeneratedPair]]:
+    """Yield each chunk's pairs in chunk order, computed in-process or by loky workers."""
+    if workers == 1:
+        return (_generate_chunk(seed, start, stop, config) for start, stop in chunks)
+    parallel = Parallel(n_jobs=workers, backend="loky", return_as="generator")
+    return parallel(delayed(_generate_chunk)(seed, start, stop, config) for start, stop in chunks)
+
+
+def _collect(results: Iterable[list[GeneratedPair]],
+             progress: Callable[[int], None] | None) -> Iterator[GeneratedPair]:
+    for chunk in results:
+        yield from chunk
+        if progress is not None:
+            progress(len(chunk))
+
+
+def _assemble(pairs: list[GeneratedPair], sample_ids: list[str]) -> SyntheticPairs:
+    recipes = pd.DataFrame([pair.recipe for pair in pairs], columns=list(RECIPE_COLUMNS))
+    for column in _INT_RECIPE_COLUMNS:
+        recipes[column] = recipes[column].astype(np.int64)
+    for column in _BOOL_RECIPE_COLUMNS:
+        recipes[column] = recipes[column].astype(bool)
+    for column in _FLOAT_RECIPE_COLUMNS:
+        recipes[column] = recipes[column].astype(np.float64)
+    recipes.insert(0, "SampleID", sample_ids)
+    publicinfo = pd.DataFrame({"SampleID": sample_ids,
+                               "A type": recipes["a_type"].to_list(),
+                               "B type": recipes["b_type"].to_list()})
+    target = pd.DataFrame({"SampleID": sample_ids,
+                           "Target": recipes["target"].to_numpy(np.int64),
+                           "Details": recipes["details"].to_numpy(np.int64)})
+    return SyntheticPairs(sample_ids, [pair.a for pair in pairs], [pair.b for pair in pairs],
+                          publicinfo, target, recipes)
+
+
+def generate_pairs(n_pairs: int, seed: int, *, config: GeneratorConfig | None = None,
+                   prefix: str = "train", n_jobs: int = 1,
+                   progress: Callable[[int], None] | None = None,
+                   chunk_size: int = DEFAULT_CHUNK_SIZE) -> SyntheticPairs:
+    """Generate ``n_pairs`` labelled synthetic cause-effect pairs.
+
+    Parameters
+    ----------
+    n_pairs : int
+        Number of pairs, >= 1.
+    seed : int
+        Non-negative root seed. Pair ``i`` uses ``SeedSequence(seed, spawn_key=(i,))``, so it is
+        the same whatever ``n_pairs``, ``n_jobs`` or ``chunk_size``.
+    config : GeneratorConfig, optional
+        Settings; defaults to ``GeneratorConfig()`` (challenge-like).
+    prefix : str, optional
+        Start of every ``SampleID`` (``train1``, ``train2``, ...).
+    n_jobs : int, optional
+        Worker processes; 1 runs in-process, -1 uses all cores (joblib convention).
+    progress : callable, optional
+        Called in the calling process with the number of pairs just finished, once per chunk.
+    chunk_size : int, optional
+        Pairs per task; affects speed and progress granularity only.
+
+    Returns
+    -------
+    SyntheticPairs
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range.
+
+    Examples
+    --------
+    >>> pairs = generate_pairs(4, seed=0, prefix="demo")
+    >>> pairs.sample_ids
+    ['demo1', 'demo2', 'demo3', 'demo4']
+    """
+    _check_arguments(n_pairs, seed, prefix, chunk_size, progress)
+    if config is None:
+        config = GeneratorConfig()
+    elif not isinstance(config, GeneratorConfig):
+        raise ValueError(f"config must be a GeneratorConfig or None, got {type(config).__name__}")
+    workers = _resolve_n_jobs(n_jobs)
+    chunks = [(start, min(start + chunk_size, n_pairs)) for start in range(0, n_pairs, chunk_size)]
+    results = _chunk_results(int(seed), chunks, config, min(workers, len(chunks)))
+    pairs = list(_collect(results, progress))
+    sample_ids = [f"{prefix}{index + 1}" for index in range(n_pairs)]
+    return _assemble(pairs, sample_ids)
