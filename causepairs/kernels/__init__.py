@@ -1,0 +1,8 @@
+"""Numba kernels for 1-D pairs: conversions, out-of-fold models, fit metrics, dependence,
+causal and univariate measures.
+
+Each family is a module here; each kernel is a private ``@jit`` core behind a public function
+that validates its input once. The slow, obvious twin of every public kernel (NumPy, SciPy or
+scikit-learn) lives in the module of the same name under ``causepairs.kernels.reference``;
+tests compare the two and benchmarks time them side by side.
+"""

@@ -1,0 +1,68 @@
+"""Input checks shared by the public kernel wrappers: validate once, at the boundary.
+
+Shape and type problems are programming errors and raise with a message that says what was
+expected. Bad *values* (NaN, inf, a constant variable, too few points) are data, not errors:
+the wrappers turn them into NaN results, and these helpers say when that applies.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["as_float_vector", "as_float_pair", "as_codes", "all_finite", "make_folds"]
+
+
+def as_float_vector(x, name: str = "x") -> np.ndarray:
+    """``x`` as a contiguous 1-D float64 array; raise if it is not one-dimensional numbers."""
+    arr = np.asarray(x)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
+    return np.ascontiguousarray(arr, dtype=np.float64)
+
+
+def as_float_pair(x, y, names: tuple[str, str] = ("x", "y")) -> tuple[np.ndarray, np.ndarray]:
+    """Two 1-D float64 arrays of the same length."""
+    x = as_float_vector(x, names[0])
+    y = as_float_vector(y, names[1])
+    if len(x) != len(y):
+        raise ValueError(f"{names[0]} and {names[1]} must have the same length, "
+                         f"got {len(x)} and {len(y)}")
+    return x, y
+
+
+def as_codes(labels, name: str = "labels") -> tuple[np.ndarray, int]:
+    """Integer codes 0..k-1 for the distinct values of ``labels`` (sorted), and k.
+
+    Codes follow the sorted order of the distinct values, so the result does not depend on
+    the order the values first appear in.
+    """
+    arr = np.asarray(labels)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be finite to be used as class labels")
+    uniques, codes = np.unique(arr, return_inverse=True)
+    return codes.astype(np.int64), len(uniques)
+
+
+def all_finite(*arrays: np.ndarray) -> bool:
+    """True when every value of every array is finite."""
+    return all(bool(np.isfinite(a).all()) for a in arrays)
+
+
+def make_folds(n: int, n_folds: int = 10, seed: int = 0) -> np.ndarray:
+    """A balanced, seeded assignment of ``n`` points to ``n_folds`` folds (ids 0..n_folds-1).
+
+    Every model of a pair shares one assignment, so their out-of-fold predictions are
+    comparable. With ``n_folds >= n`` each point is its own fold: leave-one-out.
+    """
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    if n_folds < 2:
+        raise ValueError(f"n_folds must be >= 2, got {n_folds}")
+    if n_folds >= n:
+        return np.arange(n, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    return rng.permutation(np.arange(n, dtype=np.int64) % n_folds)
