@@ -1,0 +1,382 @@
+"""Run one function over a stream of tasks, in order, in-process or in worker processes.
+
+This is the batch layer under the feature factory: a task is typically a chunk of pairs and
+``func`` turns it into a block of feature rows. :func:`map_ordered` is the one entry point:
+
+- tasks are pulled lazily from any iterable (a generator reading a pairs file works) and at
+  most ``max_in_flight`` of them (default ``2 * workers``) are submitted and not yet handed back
+  to the caller, so memory does not grow with the number of tasks, whatever the speed of the
+  consumer;
+- results come back in task order, so output is identical for any ``n_jobs``;
+- worker processes (joblib's loky pool) start with every native thread pool limited to one
+  thread (Numba, OpenMP, BLAS), so N workers use N cores and do not oversubscribe them;
+- ``warmup`` runs once in the calling process before any worker starts (compile and cache Numba
+  kernels there, so workers only load the cache: concurrent first writes of Numba's cache are a
+  known source of crashes).
+
+Back ends are small :class:`Backend` objects that submit one task and hand back a handle with
+``result()`` and ``cancel()``; the windowing, ordering and progress logic is shared by all of
+them. ``"serial"`` and ``"joblib"`` exist; a Dask back end (``client.submit`` already returns
+such handles) is a subclass registered in :data:`BACKENDS`.
+"""
+
+from __future__ import annotations
+
+import abc
+import atexit
+import numbers
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sized
+from typing import Any, ClassVar, Protocol
+
+__all__ = ["BACKENDS", "Backend", "JoblibBackend", "SerialBackend", "TaskHandle",
+           "WORKER_ENV", "WORKER_MARKER", "in_worker", "map_ordered", "resolve_n_jobs"]
+
+#: Set (to ``"1"``) in the environment of every worker process this module starts; a nested
+#: :func:`map_ordered` inside a worker sees it and runs in-process instead of starting a pool
+#: of its own.
+WORKER_MARKER = "CAUSEPAIRS_WORKER"
+
+#: Environment of the worker processes: one thread for every native pool a task may touch.
+#: Set before the interpreter starts, so each library reads it at import (Numba reads
+#: ``NUMBA_NUM_THREADS`` once, when first imported). Same variables as joblib's
+#: ``inner_max_num_threads``.
+WORKER_ENV = {
+    "NUMBA_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "BLIS_NUM_THREADS": "1",
+    "VECLIB_MAXIMUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+    WORKER_MARKER: "1",
+}
+
+#: Seconds an idle worker process waits for new work before it exits (joblib's default).
+IDLE_WORKER_TIMEOUT = 300
+
+
+def resolve_n_jobs(n_jobs) -> int:
+    """Turn joblib-style ``n_jobs`` into a number of workers >= 1.
+
+    ``n_jobs > 0`` is taken as is; ``-1`` means all cores, ``-2`` all but one, and so on
+    (never fewer than 1).
+
+    Raises
+    ------
+    ValueError
+        If ``n_jobs`` is 0, a bool or not an integer.
+    """
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
+        raise ValueError(f"n_jobs must be a non-zero integer: 1 runs in-process, N > 1 uses N "
+                         f"worker processes, -1 all cores, -2 all but one; got {n_jobs!r}")
+    if n_jobs > 0:
+        return int(n_jobs)
+    return max(1, (os.cpu_count() or 1) + 1 + int(n_jobs))
+
+
+def in_worker() -> bool:
+    """True inside a worker process started by this module."""
+    return os.environ.get(WORKER_MARKER) == "1"
+
+
+# --------------------------------------------------------------------------------------------
+# Back ends
+# --------------------------------------------------------------------------------------------
+
+class TaskHandle(Protocol):
+    """What :meth:`Backend.submit` returns (a ``concurrent.futures.Future`` or Dask future)."""
+
+    def result(self) -> Any: ...
+
+    def cancel(self) -> bool: ...
+
+
+class Backend(abc.ABC):
+    """Where tasks run. Subclasses implement :meth:`submit`, and :meth:`start` / :meth:`close`
+    when they hold resources.
+
+    A back end only runs single tasks: pulling tasks lazily, bounding how many are in flight,
+    ordering results and reporting progress are done once, by :func:`map_ordered`, for all of
+    them. To add one (e.g. Dask: ``start`` takes the user's ``distributed.Client`` and returns
+    its number of worker threads, ``submit`` is ``client.submit(func, task, pure=False)``),
+    subclass this and register the class in :data:`BACKENDS`.
+    """
+
+    #: The name users pass as ``backend=``.
+    name: ClassVar[str]
+
+    def start(self, workers: int) -> int:
+        """Prepare to run up to ``workers`` tasks at once; return how many can run at once."""
+        return workers
+
+    @abc.abstractmethod
+    def submit(self, func: Callable[[Any], Any], task: Any) -> TaskHandle:
+        """Start ``func(task)`` (or schedule it) and return a handle to its result."""
+
+    def close(self) -> None:
+        """Release what :meth:`start` acquired. Called once, also after an error."""
+
+
+class _Deferred:
+    """A handle that runs its call when the result is asked for (serial back end)."""
+
+    __slots__ = ("_call",)
+
+    def __init__(self, func, task):
+        self._call = (func, task)
+
+    def result(self):
+        func, task = self._call
+        self._call = None
+        return func(task)
+
+    def cancel(self) -> bool:
+        self._call = None
+        return True
+
+
+class SerialBackend(Backend):
+    """Run every task in the calling process, one at a time, when its result is needed."""
+
+    name = "serial"
+
+    def start(self, workers: int) -> int:
+        return 1
+
+    def submit(self, func, task) -> _Deferred:
+        return _Deferred(func, task)
+
+
+class JoblibBackend(Backend):
+    """Worker processes from joblib's process executor (loky), one native thread each.
+
+    The pool belongs to this module, not to joblib's ``Parallel``: sharing loky's global
+    reusable executor with ``Parallel`` breaks it (joblib attaches state to the executor it
+    created and assumes nobody else replaced it). The pool is kept for the next call with the
+    same number of workers, so a run of many calls, e.g. a test suite, pays the start-up
+    (~1 s per worker) once; a call with another number replaces it, and one that finds it
+    broken (a worker was killed) starts a new one. Idle workers exit after
+    :data:`IDLE_WORKER_TIMEOUT` seconds and are started again on demand.
+    """
+
+    name = "joblib"
+
+    def __init__(self):
+        self._executor = None
+
+    def start(self, workers: int) -> int:
+        self._executor = _shared_pool(workers)
+        return workers
+
+    def submit(self, func, task):
+        return self._executor.submit(func, task)
+
+    def close(self) -> None:
+        # The pool stays up for reuse (see the class docstring).
+        self._executor = None
+
+
+_POOL_LOCK = threading.Lock()
+_POOL: tuple[int, Any] | None = None
+
+
+def _shared_pool(workers: int):
+    """The module's loky executor with ``workers`` processes, (re)started when needed."""
+    global _POOL
+    # Imported here so that in-process runs never import loky.
+    from joblib.externals.loky import ProcessPoolExecutor
+
+    with _POOL_LOCK:
+        if _POOL is not None:
+            size, executor = _POOL
+            flags = getattr(executor, "_flags", None)
+            unusable = flags is None or flags.broken or flags.shutdown
+            if size == workers and not unusable:
+                return executor
+            # Tasks still running in the old pool finish; its workers then exit.
+            executor.shutdown(wait=False)
+            _POOL = None
+        executor = ProcessPoolExecutor(max_workers=workers, timeout=IDLE_WORKER_TIMEOUT,
+                                       env=dict(WORKER_ENV))
+        _POOL = (workers, executor)
+        return executor
+
+
+def _shutdown_pool() -> None:
+    """Stop the pool at interpreter exit, while the modules loky needs still exist."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is not None:
+            _POOL[1].shutdown(wait=True, kill_workers=True)
+            _POOL = None
+
+
+atexit.register(_shutdown_pool)
+
+
+#: Back ends by name. ``"dask"`` is planned (issue 6) and is not available yet.
+BACKENDS: dict[str, type[Backend]] = {"serial": SerialBackend, "joblib": JoblibBackend}
+
+
+def _make_backend(backend, workers: int) -> Backend:
+    if isinstance(backend, Backend):
+        return backend
+    if not isinstance(backend, str) or backend not in BACKENDS:
+        supported = ", ".join(repr(name) for name in BACKENDS)
+        raise ValueError(f"backend must be one of {supported}, got {backend!r}")
+    if workers == 1:
+        # One worker process would only add start-up and pickling costs.
+        return SerialBackend()
+    return BACKENDS[backend]()
+
+
+# --------------------------------------------------------------------------------------------
+# The driver
+# --------------------------------------------------------------------------------------------
+
+def _check_callable(value, name: str, what: str, *, optional: bool = True) -> None:
+    if (value is None and optional) or callable(value):
+        return
+    raise ValueError(f"{name} must be {what}{' or None' if optional else ''}, got {value!r}")
+
+
+def _check_count(value, name: str) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1 or None, got {value!r}")
+
+
+def map_ordered(func: Callable[[Any], Any], tasks: Iterable[Any], *, n_jobs: int = 1,
+                backend: str | Backend = "joblib",
+                progress: Callable[[int], Any] | None = None,
+                size: Callable[[Any], int] | None = None,
+                warmup: Callable[[], Any] | None = None,
+                max_in_flight: int | None = None,
+                n_tasks: int | None = None) -> Iterator[Any]:
+    """Yield ``func(task)`` for each task, in task order, computed in-process or by workers.
+
+    Arguments are checked at once; the work starts when the first result is requested. Close
+    the returned iterator (or exhaust it) to cancel the tasks not yet started.
+
+    Parameters
+    ----------
+    func : callable
+        Takes one task, returns its result. For worker processes it must be picklable: a
+        module-level function (or a ``functools.partial`` of one), not a lambda or a closure;
+        tasks and results must be picklable too.
+    tasks : iterable
+        Consumed lazily, e.g. a generator of chunks of pairs read from a file.
+    n_jobs : int, optional
+        Worker processes, joblib convention (1 = in-process, -1 = all cores, -2 = all but one).
+        Inside a worker started by this module, always in-process.
+    backend : str or Backend, optional
+        ``"joblib"`` (loky worker processes) or ``"serial"`` (in-process whatever ``n_jobs``).
+        With one worker, ``"joblib"`` runs in-process too.
+    progress : callable, optional
+        Called in the calling process as ``progress(size(task))`` when a task's result arrives,
+        before it is yielded.
+    size : callable, optional
+        What a task counts for in ``progress``, e.g. ``len`` for a chunk of pairs; default 1.
+        Evaluated in the calling process when the task is submitted.
+    warmup : callable, optional
+        Called once, with no argument, in the calling process, before the first task runs and
+        before any worker process is started; not called when there are no tasks.
+    max_in_flight : int, optional
+        Most tasks pulled from ``tasks`` whose results have not been yielded yet, running,
+        queued or finished (default ``2 * workers``; 1 in-process). Bounds memory: what is held
+        at any time is at most this many tasks and results.
+    n_tasks : int, optional
+        The number of tasks, when known (taken from ``len(tasks)`` when it has one); no more
+        workers than tasks are started.
+
+    Yields
+    ------
+    object
+        ``func(task)``, in the order of ``tasks``.
+
+    Raises
+    ------
+    ValueError
+        On a bad argument, including an unknown ``backend`` (the message names the supported
+        ones).
+    Exception
+        Whatever ``func`` raised, when that task's turn comes (a worker's traceback is chained
+        as the cause). Tasks not yet started are cancelled.
+
+    Examples
+    --------
+    >>> list(map_ordered(abs, [-3, 1, -2]))
+    [3, 1, 2]
+    """
+    _check_callable(func, "func", "a callable taking one task", optional=False)
+    _check_callable(progress, "progress", "a callable taking a count")
+    _check_callable(size, "size", "a callable taking a task and returning a count")
+    _check_callable(warmup, "warmup", "a callable taking no argument")
+    _check_count(max_in_flight, "max_in_flight")
+    _check_count(n_tasks, "n_tasks")
+    workers = resolve_n_jobs(n_jobs)
+    if in_worker():
+        workers = 1
+    if n_tasks is None and isinstance(tasks, Sized):
+        n_tasks = len(tasks) or None
+    if n_tasks is not None:
+        workers = min(workers, n_tasks)
+    engine = _make_backend(backend, workers)
+    return _drive(engine, workers, func, iter(tasks), progress=progress,
+                  size=size, warmup=warmup, max_in_flight=max_in_flight)
+
+
+def _drive(engine: Backend, workers: int, func, tasks: Iterator[Any], *, progress, size,
+           warmup, max_in_flight) -> Iterator[Any]:
+    """The shared loop: a sliding window of submitted tasks, drained from the left."""
+    try:
+        first = next(tasks)
+    except StopIteration:
+        return
+    upcoming: Iterator[Any] | None = _chain_first(first, tasks)
+    del first
+    # (handle, count) of every task submitted and not yet yielded, oldest first. Tasks are
+    # submitted only while fewer than `window` are held, so a slow consumer (or a slow first
+    # task) stops the intake instead of letting finished results pile up in memory.
+    pending: deque[tuple[TaskHandle, int]] = deque()
+    try:
+        if warmup is not None:
+            warmup()
+        slots = engine.start(workers)
+        window = max_in_flight or (1 if isinstance(engine, SerialBackend) else 2 * slots)
+        while True:
+            while upcoming is not None and len(pending) < window:
+                task = next(upcoming, _END)
+                if task is _END:
+                    upcoming = None
+                    break
+                count = 1 if size is None else int(size(task))
+                pending.append((engine.submit(func, task), count))
+                del task
+            if not pending:
+                return
+            handle, count = pending.popleft()
+            result = handle.result()
+            del handle
+            if progress is not None:
+                progress(count)
+            yield result
+            del result
+    finally:
+        for handle, _ in pending:
+            handle.cancel()
+        pending.clear()
+        engine.close()
+
+
+_END = object()
+
+
+def _chain_first(first, rest: Iterator[Any]) -> Iterator[Any]:
+    yield first
+    del first
+    yield from rest
