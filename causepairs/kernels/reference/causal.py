@@ -1,0 +1,144 @@
+"""Slow, obvious twins of :mod:`causepairs.kernels.causal`.
+
+Same names, signatures, tie rules and NaN policy as the kernels, written the direct way in
+NumPy/SciPy: ``np.lexsort`` and ``np.diff`` for IGCI, ``np.linalg.lstsq`` on a Vandermonde
+matrix for RECI, per-bin masks and histograms for the conditional distributions, and a naive
+leave-one-out kNN (n full distance rows) with the HSIC reference for the ANM score.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.special
+
+from .._validation import as_float_pair
+from ..causal import CDS_BINS_PER_SD, CDS_MAX_SD
+from . import dependence as ref_dependence
+from .dependence import _degenerate, _discretize, _sorted_mean_std
+
+__all__ = [
+    "igci_slope",
+    "igci_entropy",
+    "reci",
+    "conditional_distribution_variability",
+    "conditional_distribution_similarity",
+    "anm_score",
+]
+
+NAN = float("nan")
+
+
+def _to_reference(v, reference):
+    if reference == "uniform":
+        return (v - v.min()) / (v.max() - v.min())
+    if reference == "gaussian":
+        mean, sd = _sorted_mean_std(v)
+        return (v - mean) / sd
+    raise ValueError(f"unknown reference {reference!r}")
+
+
+def igci_slope(x, y, reference="uniform"):
+    x, y = as_float_pair(x, y)
+    if _degenerate(x, y):
+        return NAN
+    u = _to_reference(x, reference)
+    v = _to_reference(y, reference)
+    order = np.lexsort((v, u))  # by x, then y
+    dx = np.diff(u[order])
+    dy = np.diff(v[order])
+    keep = (dx != 0) & (dy != 0)
+    if not keep.any():
+        return NAN
+    return float(np.mean(np.log(np.abs(dy[keep] / dx[keep]))))
+
+
+def _spacing_entropy(v):
+    spacings = np.diff(np.sort(v))
+    n = len(v)
+    return (np.sum(np.log(spacings[spacings != 0])) / (n - 1)
+            + scipy.special.digamma(n) - scipy.special.digamma(1))
+
+
+def igci_entropy(x, y, reference="uniform"):
+    x, y = as_float_pair(x, y)
+    if _degenerate(x, y):
+        return NAN
+    return float(_spacing_entropy(_to_reference(y, reference))
+                 - _spacing_entropy(_to_reference(x, reference)))
+
+
+def reci(x, y):
+    x, y = as_float_pair(x, y)
+    if len(x) < 5 or _degenerate(x, y):
+        return NAN
+    u = _to_reference(x, "uniform")
+    v = _to_reference(y, "uniform")
+    design = np.vander(u, 4)
+    coef = np.linalg.lstsq(design, v, rcond=None)[0]
+    return float(np.mean((v - design @ coef) ** 2))
+
+
+def _spread(histograms, counts, min_count):
+    """sqrt(sum_a w_a ||p_a - pbar||^2) over the rows with at least min_count points."""
+    keep = counts >= min_count
+    if keep.sum() < 2:
+        return NAN
+    histograms = histograms[keep]
+    counts = counts[keep]
+    weights = counts / counts.sum()
+    p = histograms / counts[:, None]
+    pbar = weights @ p
+    return float(np.sqrt(np.sum(weights * np.sum((p - pbar) ** 2, axis=1))))
+
+
+def conditional_distribution_variability(x, y, n_bins=10, min_count=10):
+    x, y = as_float_pair(x, y)
+    if _degenerate(x, y):
+        return NAN
+    a, ka = _discretize(x, n_bins)
+    b, kb = _discretize(y, n_bins)
+    histograms = np.array([np.bincount(b[a == code], minlength=kb) for code in range(ka)],
+                          dtype=float)
+    counts = np.bincount(a, minlength=ka).astype(float)
+    return _spread(histograms, counts, min_count)
+
+
+def conditional_distribution_similarity(x, y, n_bins=10, min_count=10):
+    x, y = as_float_pair(x, y)
+    if _degenerate(x, y):
+        return NAN
+    a, ka = _discretize(x, n_bins)
+    sd = _sorted_mean_std(y)[1]
+    half = CDS_BINS_PER_SD * CDS_MAX_SD
+    histograms = np.zeros((ka, 2 * half + 1))
+    counts = np.zeros(ka)
+    for code in range(ka):
+        values = y[a == code]
+        if len(values) == 0:
+            continue
+        mean = np.cumsum(np.sort(values))[-1] / len(values)  # the kernels' summation order
+        cells = np.clip(np.rint((values - mean) / sd * CDS_BINS_PER_SD), -half, half)
+        histograms[code] = np.bincount(cells.astype(int) + half, minlength=2 * half + 1)
+        counts[code] = len(values)
+    return _spread(histograms, counts, min_count)
+
+
+def _loo_knn(x, y, k):
+    """Mean of y over every j != i within the k-th smallest distance |x_j - x_i|."""
+    n = len(x)
+    k = min(k, n - 1)
+    prediction = np.empty(n)
+    for i in range(n):
+        d = np.abs(x - x[i])
+        d[i] = np.inf
+        radius = np.sort(d)[k - 1]
+        prediction[i] = y[d <= radius].mean()
+    return prediction
+
+
+def anm_score(x, y, n_neighbors=10):
+    x, y = as_float_pair(x, y)
+    if len(x) < 3 or _degenerate(x, y):
+        return NAN
+    residual = y - _loo_knn(x, y, n_neighbors)
+    return ref_dependence.hsic(x, residual)
