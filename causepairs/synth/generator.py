@@ -8,14 +8,13 @@ so the result depends only on ``(n_pairs, seed, config, prefix)``.
 from __future__ import annotations
 
 import numbers
-import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 
+from causepairs.execution import map_ordered
 from causepairs.synth.config import GeneratorConfig
 from causepairs.synth.pair import RECIPE_COLUMNS, GeneratedPair, generate_pair
 
@@ -59,18 +58,10 @@ class SyntheticPairs:
         return len(self.sample_ids)
 
 
-def _generate_chunk(seed: int, start: int, stop: int, config: GeneratorConfig) -> list[GeneratedPair]:
+def _generate_chunk(task: tuple[int, int, int, GeneratorConfig]) -> list[GeneratedPair]:
     """Generate pairs ``start .. stop - 1`` (the unit of work of one task)."""
+    seed, start, stop, config = task
     return [generate_pair(seed, index, config) for index in range(start, stop)]
-
-
-def _resolve_n_jobs(n_jobs: int) -> int:
-    """Turn joblib-style ``n_jobs`` (-1 = all cores, -2 = all but one, ...) into a count >= 1."""
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
-        raise ValueError(f"n_jobs must be a non-zero integer (-1 for all cores), got {n_jobs!r}")
-    if n_jobs > 0:
-        return int(n_jobs)
-    return max(1, (os.cpu_count() or 1) + 1 + int(n_jobs))
 
 
 def _check_arguments(n_pairs: int, seed: int, prefix: str, chunk_size: int,
@@ -87,23 +78,6 @@ def _check_arguments(n_pairs: int, seed: int, prefix: str, chunk_size: int,
         raise ValueError(f"chunk_size must be an integer >= 1, got {chunk_size!r}")
     if progress is not None and not callable(progress):
         raise ValueError(f"progress must be a callable taking a number of pairs, or None, got {progress!r}")
-
-
-def _chunk_results(seed: int, chunks: list[tuple[int, int]], config: GeneratorConfig,
-                   workers: int) -> Iterable[list[GeneratedPair]]:
-    """Yield each chunk's pairs in chunk order, computed in-process or by loky workers."""
-    if workers == 1:
-        return (_generate_chunk(seed, start, stop, config) for start, stop in chunks)
-    parallel = Parallel(n_jobs=workers, backend="loky", return_as="generator")
-    return parallel(delayed(_generate_chunk)(seed, start, stop, config) for start, stop in chunks)
-
-
-def _collect(results: Iterable[list[GeneratedPair]],
-             progress: Callable[[int], None] | None) -> Iterator[GeneratedPair]:
-    for chunk in results:
-        yield from chunk
-        if progress is not None:
-            progress(len(chunk))
 
 
 def _assemble(pairs: list[GeneratedPair], sample_ids: list[str]) -> SyntheticPairs:
@@ -169,9 +143,10 @@ def generate_pairs(n_pairs: int, seed: int, *, config: GeneratorConfig | None = 
         config = GeneratorConfig()
     elif not isinstance(config, GeneratorConfig):
         raise ValueError(f"config must be a GeneratorConfig or None, got {type(config).__name__}")
-    workers = _resolve_n_jobs(n_jobs)
-    chunks = [(start, min(start + chunk_size, n_pairs)) for start in range(0, n_pairs, chunk_size)]
-    results = _chunk_results(int(seed), chunks, config, min(workers, len(chunks)))
-    pairs = list(_collect(results, progress))
+    tasks = [(int(seed), start, min(start + chunk_size, n_pairs), config)
+             for start in range(0, n_pairs, chunk_size)]
+    results = map_ordered(_generate_chunk, tasks, n_jobs=n_jobs, progress=progress,
+                          size=lambda task: task[2] - task[1])
+    pairs = [pair for chunk in results for pair in chunk]
     sample_ids = [f"{prefix}{index + 1}" for index in range(n_pairs)]
     return _assemble(pairs, sample_ids)
