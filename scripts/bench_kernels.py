@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -106,11 +107,15 @@ def main(argv=None) -> int:
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
     args = parser.parse_args(argv)
 
+    # One thread for NumPy/SciPy/scikit-learn too: the kernels run single-threaded (the
+    # factory parallelises over pairs), and a multi-threaded BLAS on tiny problems makes the
+    # references slower and the ratios flattering.
+    threadpool_limits(1)
     cases = load_cases(args.family)
     if not cases:
         parser.error("no benchmark cases found (check --family)")
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"python {platform.python_version()}, numpy {np.__version__}; one thread per kernel")
+          f"python {platform.python_version()}, numpy {np.__version__}; one thread everywhere")
     rows = run(cases, args.sizes, args.budget, args.seed)
     print_table(rows, "per kernel (median wall time per call)")
     totals = family_totals(rows)
