@@ -1,0 +1,440 @@
+"""Fit metrics of a numeric prediction: how well, and how cleanly, ``pred`` explains ``y``.
+
+:func:`regression_metrics` scores one prediction vector (usually out of fold, from
+:mod:`causepairs.kernels.regression`) against its target ``y`` and the model input ``x``, and
+returns every metric at once, named by :data:`REGRESSION_METRIC_NAMES`. The moments take two
+linear passes; the rank- and quantile-based metrics share one (radix) sort of the residual
+(``x`` is sorted by the caller, or once here). HSIC between residual and input lives in the
+dependence module, not here.
+
+Notation: ``r = y - pred`` (the residual), ``sy = std(y)``, all moments are population moments
+(``ddof = 0``), ``median`` as NumPy's.
+
+Metrics, in order:
+
+- ``r2``: ``1 - sum r^2 / sum (y - mean y)^2`` (equals ``1 - mse_std``).
+- ``mse_std``: ``mean(r^2) / sy^2``, the MSE of the target standardised by ``sy``.
+- ``mae_std``: ``mean|r| / sy``.
+- ``medae_std``: ``median|r| / sy``.
+- ``max_abs_err_std``: ``max|r| / sy``.
+- ``resid_mean_std``: ``mean(r) / sy`` (the bias of an out-of-fold prediction).
+- ``resid_var_ratio``: ``var(r) / var(y)``.
+- ``gauss_loglik``: mean log-density of ``e = r / sy`` under ``N(mean e, var e)``, i.e.
+  ``-(log(2 pi var e) + 1) / 2``.
+- ``resid_skew``: ``m3 / m2^1.5`` of ``r`` (``scipy.stats.skew``).
+- ``resid_kurt``: ``m4 / m2^2 - 3`` of ``r`` (``scipy.stats.kurtosis``).
+- ``resid_entropy``: binned differential entropy of ``r / std(r)``: ``b = ceil(2 n^(1/3))``
+  equal-width bins over ``[min r, max r]`` (``np.histogram``'s bin rule), then
+  ``-sum p log p + log(bin width / std r)``.
+- ``resid_x_corr``: Pearson correlation of ``r`` and ``x``.
+- ``abs_resid_x_corr``: Pearson correlation of ``|r|`` and ``x``.
+- ``abs_resid_xdev_corr``: Pearson correlation of ``|r|`` and ``|x - median x|``
+  (heteroscedasticity).
+- ``abs_resid_x_spearman``: Spearman correlation (average ranks for ties) of ``|r|`` and ``x``.
+- ``abs_resid_xdev_spearman``: Spearman correlation of ``|r|`` and ``|x - median x|``.
+- ``resid_x_mi``: plug-in mutual information (nats) of ``r`` and ``x``, each cut into 8
+  equal-frequency bins: edges ``np.quantile(v, j / 8)``, bin = number of edges ``<= v`` (ties
+  share a bin).
+
+NaN rules: every metric is NaN when ``n < 2`` or any of ``y``, ``pred``, ``x`` holds NaN or inf.
+A constant ``y`` (exactly: ``min == max``) makes the ``sy``-scaled metrics, ``r2`` and
+``resid_var_ratio`` NaN; a constant residual makes the skew, kurtosis, entropy, log-likelihood
+and the correlations of ``r`` / ``|r|`` NaN; a constant ``x`` (or ``|x - median|``) makes its
+correlations NaN. ``resid_x_mi`` is always defined (0 when either side is constant).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._config import jit
+from ._validation import all_finite, as_float_pair, as_float_vector
+
+__all__ = ["REGRESSION_METRIC_NAMES", "regression_metrics"]
+
+REGRESSION_METRIC_NAMES = (
+    "r2",
+    "mse_std",
+    "mae_std",
+    "medae_std",
+    "max_abs_err_std",
+    "resid_mean_std",
+    "resid_var_ratio",
+    "gauss_loglik",
+    "resid_skew",
+    "resid_kurt",
+    "resid_entropy",
+    "resid_x_corr",
+    "abs_resid_x_corr",
+    "abs_resid_xdev_corr",
+    "abs_resid_x_spearman",
+    "abs_resid_xdev_spearman",
+    "resid_x_mi",
+)
+N_REGRESSION_METRICS = len(REGRESSION_METRIC_NAMES)
+# Equal-frequency bins per variable for resid_x_mi.
+MI_BINS = 8
+
+(_R2, _MSE, _MAE, _MEDAE, _MAXAE, _RMEAN, _VRATIO, _LOGLIK, _SKEW, _KURT, _ENTROPY,
+ _R_X, _ABS_X, _ABS_XDEV, _ABS_X_SP, _ABS_XDEV_SP, _MI) = range(N_REGRESSION_METRICS)
+
+
+@jit
+def _argsort_radix(values):
+    """Stable ascending argsort of finite float64 values by LSD radix sort (8-bit digits).
+
+    The bits of a float map to an order-preserving unsigned key (negative: all bits flipped;
+    positive: sign bit set); digits on which all keys agree are skipped. O(n), and 3-5x faster
+    than Numba's ``np.argsort`` (a scalar quicksort) at n = 1,000-5,000. ``-0.0`` sorts before
+    ``0.0``; callers only rely on equal values being adjacent.
+    """
+    n = values.shape[0]
+    bits = values.view(np.uint64)
+    keys = np.empty(n, np.uint64)
+    sign = np.uint64(1) << np.uint64(63)
+    for i in range(n):
+        b = bits[i]
+        keys[i] = ~b if b & sign else b | sign
+    order = np.arange(n)
+    next_keys = np.empty(n, np.uint64)
+    next_order = np.empty(n, np.int64)
+    counts = np.empty(257, np.int64)
+    mask = np.uint64(255)
+    for byte in range(8):
+        shift = np.uint64(8 * byte)
+        counts[:] = 0
+        for i in range(n):
+            counts[((keys[i] >> shift) & mask) + 1] += 1
+        if counts.max() == n:
+            continue  # every key has the same digit here
+        for d in range(256):
+            counts[d + 1] += counts[d]
+        for i in range(n):
+            d = (keys[i] >> shift) & mask
+            pos = counts[d]
+            counts[d] += 1
+            next_keys[pos] = keys[i]
+            next_order[pos] = order[i]
+        keys, next_keys = next_keys, keys
+        order, next_order = next_order, order
+    return order
+
+
+@jit
+def _entropy_bins(n):
+    """``ceil(2 n^(1/3))`` computed exactly: the smallest ``b`` with ``b^3 >= 8 n``."""
+    b = max(1, int(2.0 * n ** (1.0 / 3.0)) - 1)
+    while b * b * b < 8 * n:
+        b += 1
+    while b > 1 and (b - 1) * (b - 1) * (b - 1) >= 8 * n:
+        b -= 1
+    return b
+
+
+@jit
+def _histogram_index(v, first, last, n_bins, step):
+    """Bin of ``v`` among ``n_bins`` equal-width bins on ``[first, last]``, as ``np.histogram``
+    computes it (edges ``first + j * step``, last edge exactly ``last``, last bin closed)."""
+    idx = int((v - first) / (last - first) * n_bins)
+    if idx == n_bins:
+        idx -= 1
+    left = first + idx * step
+    if v < left:
+        idx -= 1
+    right = last if idx + 1 == n_bins else first + (idx + 1) * step
+    if v >= right and idx != n_bins - 1:
+        idx += 1
+    return idx
+
+
+@jit
+def _quantile_sorted(vs, q):
+    """``np.quantile(vs, q)`` (method "linear") of sorted ``vs``, with NumPy's exact rounding."""
+    n = vs.shape[0]
+    virtual = (n - 1) * q
+    if virtual >= n - 1:
+        return vs[n - 1]
+    lo = int(math.floor(virtual))
+    gamma = virtual - lo
+    a = vs[lo]
+    b = vs[lo + 1]
+    diff = b - a
+    if gamma >= 0.5:
+        return b - diff * (1.0 - gamma)
+    return a + diff * gamma
+
+
+@jit
+def _bin_sorted(values, order, n_bins, bins):
+    """Equal-frequency bin id of every value, visiting ``values[order]`` ascending."""
+    n = order.shape[0]
+    sorted_vals = np.empty(n)
+    for i in range(n):
+        sorted_vals[i] = values[order[i]]
+    edges = np.empty(n_bins - 1)
+    for j in range(1, n_bins):
+        edges[j - 1] = _quantile_sorted(sorted_vals, j / n_bins)
+    b = 0
+    for i in range(n):
+        v = sorted_vals[i]
+        while b < n_bins - 1 and edges[b] <= v:
+            b += 1
+        bins[order[i]] = b
+
+
+@jit
+def _average_ranks(values, order, ranks):
+    """1-based ranks of ``values`` (ties get their average rank), given an ascending ``order``."""
+    n = order.shape[0]
+    i = 0
+    while i < n:
+        j = i + 1
+        while j < n and values[order[j]] == values[order[i]]:
+            j += 1
+        rank = 0.5 * (i + j - 1) + 1.0
+        for q in range(i, j):
+            ranks[order[q]] = rank
+        i = j
+
+
+@jit
+def _merge_abs_order(values, order, centre, out):
+    """Ascending order of ``|values - centre|`` from an ascending ``order`` of ``values``.
+
+    The values below ``centre`` give increasing distances walked backwards, those at or above
+    it increasing distances walked forwards: merging the two runs is O(n), no second sort.
+    """
+    n = order.shape[0]
+    split = 0
+    while split < n and values[order[split]] < centre:
+        split += 1
+    lo = split - 1
+    hi = split
+    for q in range(n):
+        if hi >= n or (lo >= 0 and centre - values[order[lo]] <= values[order[hi]] - centre):
+            out[q] = order[lo]
+            lo -= 1
+        else:
+            out[q] = order[hi]
+            hi += 1
+
+
+@jit
+def _pearson(a, b):
+    """Pearson correlation (two-pass); NaN when either vector is constant (exact min == max).
+
+    Means are taken relative to the first element, so nearly equal values (which differ in
+    their last bits only) still get exactly opposite deviations.
+    """
+    n = a.shape[0]
+    a_min = a[0]
+    a_max = a[0]
+    b_min = b[0]
+    b_max = b[0]
+    sa = 0.0
+    sb = 0.0
+    for i in range(n):
+        sa += a[i] - a[0]
+        sb += b[i] - b[0]
+        a_min = min(a_min, a[i])
+        a_max = max(a_max, a[i])
+        b_min = min(b_min, b[i])
+        b_max = max(b_max, b[i])
+    if a_min == a_max or b_min == b_max:
+        return np.nan
+    if n == 2:
+        # Two distinct points correlate perfectly; the two-pass formula can lose this when
+        # the two values differ by an ulp (their mean is not representable), so answer as
+        # scipy.stats.pearsonr does.
+        return 1.0 if (a[1] - a[0] > 0) == (b[1] - b[0] > 0) else -1.0
+    ma = a[0] + sa / n
+    mb = b[0] + sb / n
+    sab = 0.0
+    saa = 0.0
+    sbb = 0.0
+    for i in range(n):
+        da = a[i] - ma
+        db = b[i] - mb
+        sab += da * db
+        saa += da * da
+        sbb += db * db
+    c = sab / math.sqrt(saa * sbb)
+    return max(-1.0, min(1.0, c))
+
+
+@jit
+def _regression_metrics_sorted(ys, preds, xs, out):
+    """Fill ``out`` (length ``N_REGRESSION_METRICS``) with the metrics of ``preds`` for ``ys``.
+
+    ``xs`` must be sorted ascending with ``ys`` and ``preds`` in the same order (the factory's
+    sorted view, in which the model cores return their predictions). NaN/inf in any input or
+    ``n < 2``: all NaN. See the module docstring for definitions and NaN rules.
+    """
+    n = ys.shape[0]
+    for j in range(out.shape[0]):
+        out[j] = np.nan
+    if n < 2:
+        return
+    for i in range(n):
+        if not (math.isfinite(ys[i]) and math.isfinite(preds[i]) and math.isfinite(xs[i])):
+            return
+    # Pass 1: means, extremes.
+    res = np.empty(n)
+    absr = np.empty(n)
+    sum_y = 0.0
+    sum_r = 0.0
+    sum_abs = 0.0
+    y_min = ys[0]
+    y_max = ys[0]
+    for i in range(n):
+        r = ys[i] - preds[i]
+        res[i] = r
+        absr[i] = abs(r)
+        sum_y += ys[i]
+        sum_r += r
+        sum_abs += abs(r)
+        y_min = min(y_min, ys[i])
+        y_max = max(y_max, ys[i])
+    mean_y = sum_y / n
+    mean_r = sum_r / n
+    # Pass 2: centred moments of y and r, raw second moment of r.
+    ssy = 0.0
+    ss_r = 0.0
+    m2 = 0.0
+    m3 = 0.0
+    m4 = 0.0
+    for i in range(n):
+        dy = ys[i] - mean_y
+        ssy += dy * dy
+        r = res[i]
+        ss_r += r * r
+        d = r - mean_r
+        d2 = d * d
+        m2 += d2
+        m3 += d2 * d
+        m4 += d2 * d2
+    m2 /= n
+    m3 /= n
+    m4 /= n
+    var_y = ssy / n
+    # One sort of the residual serves its median, ranks and quantile bins.
+    order_r = _argsort_radix(res)
+    r_min = res[order_r[0]]
+    r_max = res[order_r[n - 1]]
+    r_const = r_min == r_max
+    order_abs = np.empty(n, np.int64)
+    _merge_abs_order(res, order_r, 0.0, order_abs)
+    half = n // 2
+    if n % 2 == 1:
+        med_abs = absr[order_abs[half]]
+    else:
+        med_abs = (absr[order_abs[half - 1]] + absr[order_abs[half]]) / 2.0
+    if y_min != y_max:
+        sy = math.sqrt(var_y)
+        out[_R2] = 1.0 - ss_r / ssy
+        out[_MSE] = (ss_r / n) / var_y
+        out[_MAE] = (sum_abs / n) / sy
+        out[_MEDAE] = med_abs / sy
+        out[_MAXAE] = max(abs(r_min), abs(r_max)) / sy
+        out[_RMEAN] = mean_r / sy
+        out[_VRATIO] = m2 / var_y
+        if not r_const:
+            out[_LOGLIK] = -0.5 * (math.log(2.0 * math.pi * (m2 / var_y)) + 1.0)
+    if not r_const:
+        out[_SKEW] = m3 / m2 ** 1.5
+        out[_KURT] = m4 / (m2 * m2) - 3.0
+        n_bins = _entropy_bins(n)
+        counts = np.zeros(n_bins)
+        step = (r_max - r_min) / n_bins
+        for i in range(n):
+            counts[_histogram_index(res[i], r_min, r_max, n_bins, step)] += 1.0
+        h = 0.0
+        for b in range(n_bins):
+            if counts[b] > 0:
+                p = counts[b] / n
+                h -= p * math.log(p)
+        out[_ENTROPY] = h + math.log(step / math.sqrt(m2))
+    # Residual-input dependence. xs is sorted: its order is the identity.
+    out[_R_X] = _pearson(res, xs)
+    out[_ABS_X] = _pearson(absr, xs)
+    if n % 2 == 1:
+        med_x = xs[half]
+    else:
+        med_x = (xs[half - 1] + xs[half]) / 2.0
+    xdev = np.empty(n)
+    for i in range(n):
+        xdev[i] = abs(xs[i] - med_x)
+    out[_ABS_XDEV] = _pearson(absr, xdev)
+    identity = np.arange(n)
+    rank_abs = np.empty(n)
+    _average_ranks(absr, order_abs, rank_abs)
+    rank_x = np.empty(n)
+    _average_ranks(xs, identity, rank_x)
+    out[_ABS_X_SP] = _pearson(rank_abs, rank_x)
+    order_dev = np.empty(n, np.int64)
+    _merge_abs_order(xs, identity, med_x, order_dev)
+    rank_dev = np.empty(n)
+    _average_ranks(xdev, order_dev, rank_dev)
+    out[_ABS_XDEV_SP] = _pearson(rank_abs, rank_dev)
+    bins_r = np.empty(n, np.int64)
+    bins_x = np.empty(n, np.int64)
+    _bin_sorted(res, order_r, MI_BINS, bins_r)
+    _bin_sorted(xs, identity, MI_BINS, bins_x)
+    joint = np.zeros((MI_BINS, MI_BINS))
+    marg_r = np.zeros(MI_BINS)
+    marg_x = np.zeros(MI_BINS)
+    for i in range(n):
+        joint[bins_r[i], bins_x[i]] += 1.0
+        marg_r[bins_r[i]] += 1.0
+        marg_x[bins_x[i]] += 1.0
+    mi = 0.0
+    for a in range(MI_BINS):
+        for b in range(MI_BINS):
+            c = joint[a, b]
+            if c > 0:
+                mi += c / n * math.log(n * c / (marg_r[a] * marg_x[b]))
+    out[_MI] = max(mi, 0.0)
+
+
+@jit
+def _regression_metrics(y, pred, x, out):
+    """Fill ``out`` with the metrics of ``pred`` for ``y`` given ``x`` in any order (sorts ``x``
+    once by radix sort, then runs :func:`_regression_metrics_sorted`). Inputs: float64 1-D,
+    same length."""
+    n = y.shape[0]
+    if n < 2:
+        for j in range(out.shape[0]):
+            out[j] = np.nan
+        return
+    order = _argsort_radix(x)
+    _regression_metrics_sorted(y[order], pred[order], x[order], out)
+
+
+def regression_metrics(y, pred, x) -> np.ndarray:
+    """Compute every fit metric of ``pred`` for target ``y`` and model input ``x`` at once.
+
+    See the module docstring for the definitions; ``REGRESSION_METRIC_NAMES[j]`` names
+    ``result[j]``. O(n log n) (one sort of ``x``, one of the residual).
+
+    Parameters
+    ----------
+    y, pred, x : array_like of shape (n,)
+        Target, its (out-of-fold) prediction, and the input the model used.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (len(REGRESSION_METRIC_NAMES),)
+        The metrics; all NaN if ``n < 2`` or any input holds NaN or inf; single metrics NaN
+        where undefined (constant ``y``, residual or ``x``).
+    """
+    y, pred = as_float_pair(y, pred, ("y", "pred"))
+    x = as_float_vector(x, "x")
+    if len(x) != len(y):
+        raise ValueError(f"x must have the same length as y, got {len(x)} and {len(y)}")
+    out = np.full(N_REGRESSION_METRICS, np.nan)
+    if not all_finite(y, pred, x):
+        return out
+    _regression_metrics(y, pred, x, out)
+    return out
