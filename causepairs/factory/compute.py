@@ -1,0 +1,110 @@
+"""Compute one pair's feature vector: shared views, one fold assignment, every planned cell.
+
+Per pair, each variable's views are computed once (:class:`~causepairs.factory.views.VariableViews`),
+each numeric view is sorted once, and one seeded fold assignment is shared by every out-of-fold
+model in both directions. A failure inside one cell leaves NaN in that cell's columns and is
+reported, so one bad computation never costs the pair, and one bad pair never costs the batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..kernels._validation import make_folds
+from .registry import Cell
+from .spec import FeatureSet
+from .views import VariableViews
+
+__all__ = ["ENGINES", "MIN_SAMPLES", "PairContext", "PairResult", "compute_pair"]
+
+#: ``numba``: the kernels; ``reference``: their slow twins in ``causepairs.kernels.reference``
+#: (scikit-learn, SciPy, NumPy), for checking the kernels and as the benchmarks' baseline.
+ENGINES = ("numba", "reference")
+
+#: Pairs with fewer samples get all-NaN features: out-of-fold fits and density estimates on a
+#: handful of points measure noise, and LightGBM handles NaN natively.
+MIN_SAMPLES = 10
+
+
+class PairContext:
+    """What every feature of one pair shares: the views of A and B and the fold assignment."""
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, a_type: str, b_type: str, *,
+                 n_folds: int, fold_seed: int, engine: str = "numba"):
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+        self.engine = engine
+        reference = engine == "reference"
+        self.variables = {"A": VariableViews(a, a_type, reference=reference),
+                          "B": VariableViews(b, b_type, reference=reference)}
+        self.n = len(a)
+        self.folds = make_folds(self.n, n_folds, fold_seed)
+        self._sorted_folds: dict[tuple[str, str], np.ndarray] = {}
+
+    def roles(self, direction: str) -> tuple[VariableViews, VariableViews | None]:
+        """``(input, target)`` views for a direction (``A>B``: input A); ``A``/``B``: one
+        variable; ``sym``: ``(A, B)``."""
+        if direction == "A>B" or direction == "sym":
+            return self.variables["A"], self.variables["B"]
+        if direction == "B>A":
+            return self.variables["B"], self.variables["A"]
+        return self.variables[direction], None
+
+    def sorted_folds(self, variable: VariableViews, view: str) -> np.ndarray:
+        """Fold ids in the sorted order of ``variable``'s numeric ``view``."""
+        key = ("A" if variable is self.variables["A"] else "B", view)
+        if key not in self._sorted_folds:
+            order, _ = variable.sorted(view)
+            self._sorted_folds[key] = self.folds[order]
+        return self._sorted_folds[key]
+
+
+@dataclass
+class PairResult:
+    """Feature values of one pair (float64, in the feature set's column order) and any errors."""
+
+    values: np.ndarray
+    errors: list[str]
+    degenerate: bool = False
+
+
+def compute_pair(feature_set: FeatureSet, a, b, a_type: str, b_type: str, *,
+                 engine: str = "numba") -> PairResult:
+    """Compute every column of ``feature_set`` for the pair (A = ``a``, B = ``b``).
+
+    Returns NaN features (``degenerate=True``) for a pair with non-finite values or fewer than
+    :data:`MIN_SAMPLES` samples; an exception in one cell is caught, its columns stay NaN and
+    its message is kept in ``errors``. ``engine`` is one of :data:`ENGINES`.
+    """
+    values = np.full(len(feature_set), np.nan)
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    b = np.ascontiguousarray(b, dtype=np.float64)
+    if len(a) != len(b):
+        return PairResult(values, [f"A and B have different lengths ({len(a)}, {len(b)})"], True)
+    if len(a) < MIN_SAMPLES or not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return PairResult(values, [], True)
+
+    ctx = PairContext(a, b, a_type, b_type, n_folds=feature_set.n_folds,
+                      fold_seed=feature_set.fold_seed, engine=engine)
+    errors: list[str] = []
+    for plan, plan_layout in zip(feature_set.plans, feature_set.layout):
+        family = plan.family
+        for (settings, model), positions in zip(plan.cells, plan_layout):
+            computed = {}
+            for direction in plan.directions:
+                try:
+                    full = family.compute(ctx, Cell(settings, model, direction))
+                    computed[direction] = np.asarray(full, dtype=np.float64)[plan.measure_index]
+                except Exception as exc:  # one failing cell must not cost the pair
+                    errors.append(f"{family.name} {dict(settings)} {model or ''} {direction}: "
+                                  f"{type(exc).__name__}: {exc}")
+                    computed[direction] = np.full(len(plan.measure_index), np.nan)
+            for scope, slots in positions.items():
+                if scope == "diff":
+                    first, second = plan.directions
+                    values[slots] = computed[first] - computed[second]
+                else:
+                    values[slots] = computed[scope]
+    return PairResult(values, errors)

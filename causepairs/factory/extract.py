@@ -1,0 +1,266 @@
+"""Batch feature extraction: chunks of pairs, computed in worker processes, resumable on disk.
+
+:func:`extract_features` is the one entry point; :class:`PairFeatures` wraps it as a
+scikit-learn transformer. Pairs are processed in chunks (the unit of work of a worker and of
+an output part); every pair is computed independently, so the result is the same bits for any
+``n_jobs`` and any chunk size.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from ..errors import CausepairsError
+from ..execution import map_ordered
+from ..io import Pair, check_dataset, iter_pair_chunks
+from .compute import ENGINES, compute_pair
+from .spec import FeatureSet, _resolve, load_feature_set
+
+__all__ = ["DEFAULT_CHUNK_SIZE", "ExtractionReport", "extract_features", "warm_up"]
+
+#: Pairs per task and per Parquet part: ~1-5 s of work on the full set, enough to hide the
+#: per-task and per-part overheads, small enough to lose little on a crash.
+DEFAULT_CHUNK_SIZE = 32
+
+
+@dataclass
+class ExtractionReport:
+    """What happened in a batch: pairs computed, pairs with NaN rows, per-cell failures."""
+
+    n_pairs: int = 0
+    n_resumed: int = 0
+    degenerate: list[str] = field(default_factory=list)
+    failed_cells: int = 0
+    messages: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [f"{self.n_pairs} pairs"]
+        if self.n_resumed:
+            parts.append(f"{self.n_resumed} resumed from finished parts")
+        if self.degenerate:
+            parts.append(f"{len(self.degenerate)} degenerate (all-NaN rows, e.g. "
+                         f"{', '.join(self.degenerate[:3])})")
+        if self.failed_cells:
+            parts.append(f"{self.failed_cells} failed cells left NaN (first: {self.messages[0]})")
+        return "; ".join(parts)
+
+
+# -- the unit of work (runs in the worker processes) -----------------------------------------
+
+_FEATURE_SETS: dict[str, FeatureSet] = {}
+
+
+def _feature_set_in_worker(spec: dict, source: str, key: str) -> FeatureSet:
+    # Workers rebuild the feature set from its spec once (the registry's functions are not
+    # shipped with every task).
+    if key not in _FEATURE_SETS:
+        _FEATURE_SETS[key] = _resolve(spec, source)
+    return _FEATURE_SETS[key]
+
+
+def _compute_chunk(task):
+    index, spec, source, key, engine, rows = task
+    feature_set = _feature_set_in_worker(spec, source, key)
+    ids = [row[0] for row in rows]
+    matrix = np.empty((len(rows), len(feature_set)), dtype=np.float32)
+    degenerate, failed, messages = [], 0, []
+    for i, (sid, a, b, a_type, b_type) in enumerate(rows):
+        try:
+            result = compute_pair(feature_set, a, b, a_type, b_type, engine=engine)
+        except Exception as exc:  # a bug for one pair must not cost the batch
+            matrix[i] = np.nan
+            degenerate.append(sid)
+            failed += 1
+            messages.append(f"{sid}: {type(exc).__name__}: {exc}")
+            continue
+        matrix[i] = result.values
+        if result.degenerate:
+            degenerate.append(sid)
+        if result.errors:
+            failed += len(result.errors)
+            messages.extend(f"{sid}: {m}" for m in result.errors[:3])
+    return index, ids, matrix, degenerate, failed, messages
+
+
+def warm_up(feature_set: FeatureSet, engine: str = "numba") -> None:
+    """Compile (or load from Numba's disk cache) every kernel the set uses, in this process.
+
+    Run before worker processes start, so they only read the cache: concurrent first writes
+    of Numba's cache are a known source of crashes, and every worker compiling again would
+    multiply the start-up time.
+    """
+    rng = np.random.default_rng(0)
+    x = np.round(rng.standard_normal(64) * 10000.0)
+    y = np.round(np.tanh(x / 10000.0) * 10000.0 + rng.standard_normal(64) * 3000.0)
+    c = rng.integers(1, 5, size=64).astype(np.float64)
+    z = rng.integers(0, 2, size=64).astype(np.float64)
+    for a, b, ta, tb in ((x, y, "Numerical", "Numerical"), (c, y, "Categorical", "Numerical"),
+                         (x, z, "Numerical", "Binary")):
+        compute_pair(feature_set, a, b, ta, tb, engine=engine)
+
+
+# -- inputs ----------------------------------------------------------------------------------
+
+def _rows_from_pairs(pairs: Iterable[Pair], types: pd.DataFrame) -> Iterator[tuple]:
+    for pair in pairs:
+        if pair.sample_id not in types.index:
+            raise CausepairsError(f"pair {pair.sample_id} has no row in publicinfo")
+        a_type, b_type = types.loc[pair.sample_id, ["A type", "B type"]]
+        yield pair.sample_id, pair.a, pair.b, a_type, b_type
+
+
+def _chunked(rows: Iterator[tuple], size: int) -> Iterator[list[tuple]]:
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _as_feature_set(feature_set) -> FeatureSet:
+    return feature_set if isinstance(feature_set, FeatureSet) else load_feature_set(feature_set)
+
+
+# -- the entry point -------------------------------------------------------------------------
+
+def extract_features(pairs, publicinfo=None, feature_set="fast", *, n_jobs: int = 1,
+                     chunk_size: int = DEFAULT_CHUNK_SIZE, out=None, progress=None,
+                     report: ExtractionReport | None = None,
+                     engine: str = "numba") -> pd.DataFrame:
+    """Compute a feature matrix for many pairs.
+
+    Parameters
+    ----------
+    pairs : path, or iterable of :class:`~causepairs.io.Pair`, or SyntheticPairs
+        A ``*_pairs.csv`` file (validated whole before any work starts, then streamed), or
+        pairs in memory.
+    publicinfo : path or pandas.DataFrame, optional
+        Variable types (``A type``, ``B type``) indexed by SampleID. Required unless ``pairs``
+        is a :class:`~causepairs.synth.SyntheticPairs`, which carries its own.
+    feature_set : str, path or FeatureSet
+        ``"fast"``, ``"full"``, a ``.toml`` path, or a loaded set.
+    n_jobs : int
+        Worker processes (1: in-process; -1: all cores).
+    chunk_size : int
+        Pairs per task and per output part.
+    out : path, optional
+        A Parquet directory: one part per chunk, each written atomically. Rerunning with the
+        same ``out`` skips the chunks already finished (resume after a crash).
+    progress : callable, optional
+        Called with the number of pairs finished after each chunk.
+    report : ExtractionReport, optional
+        Filled in with counts of degenerate pairs and failed cells.
+    engine : {"numba", "reference"}
+        ``reference`` computes the same columns with the slow scikit-learn/SciPy/NumPy
+        references of the kernels (for checking and benchmarking).
+
+    Returns
+    -------
+    pandas.DataFrame
+        float32 features, one row per pair indexed by SampleID, columns sorted by name. A
+        degenerate pair (constant, too short, non-finite) gives a NaN row; a failure in one
+        cell leaves NaN in its columns; both are counted in ``report`` and warned about.
+    """
+    feature_set = _as_feature_set(feature_set)
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    report = report if report is not None else ExtractionReport()
+
+    ids, rows = _plan_rows(pairs, publicinfo)
+    chunks_ids = [ids[i:i + chunk_size] for i in range(0, len(ids), chunk_size)]
+    key = feature_set.hash
+    store = None
+    if out is not None:
+        from ..parts import PartStore
+
+        store = PartStore(out, {"feature_set": feature_set.name, "feature_set_hash": key,
+                                "engine": engine,
+                                "n_columns": len(feature_set), "chunk_size": chunk_size,
+                                "n_pairs": len(ids), "first_id": ids[0] if ids else "",
+                                "last_id": ids[-1] if ids else ""})
+    try:
+        done = {i for i, cids in enumerate(chunks_ids) if store is not None
+                and store.done(i, cids)}
+        report.n_resumed = sum(len(chunks_ids[i]) for i in done)
+        if progress is not None and report.n_resumed:
+            progress(report.n_resumed)
+
+        # Lazy: rows stream from the file, finished chunks are read past without computing.
+        tasks = ((index, feature_set.spec, feature_set.source, key, engine, chunk)
+                 for index, chunk in enumerate(_chunked(rows, chunk_size)) if index not in done)
+        blocks: dict[int, pd.DataFrame] = {}
+        results = map_ordered(_compute_chunk, tasks, n_jobs=n_jobs, progress=progress,
+                              size=lambda task: len(task[5]),
+                              warmup=lambda: warm_up(feature_set, engine),
+                              n_tasks=(len(chunks_ids) - len(done)) or None)
+        for index, cids, matrix, degenerate, failed, messages in results:
+            frame = pd.DataFrame(matrix, index=pd.Index(cids, name="SampleID"),
+                                 columns=list(feature_set.columns))
+            report.degenerate.extend(degenerate)
+            report.failed_cells += failed
+            report.messages.extend(messages)
+            if store is not None:
+                store.write(index, frame)
+            else:
+                blocks[index] = frame
+        report.n_pairs = len(ids)
+        if store is not None:
+            store.complete(len(chunks_ids))
+            result = store.read(expected_count=len(chunks_ids))
+        else:
+            result = (pd.concat([blocks[i] for i in sorted(blocks)]) if blocks else
+                      pd.DataFrame(np.empty((0, len(feature_set)), np.float32),
+                                   columns=list(feature_set.columns),
+                                   index=pd.Index([], name="SampleID")))
+    finally:
+        if store is not None:
+            store.close()
+    if report.degenerate or report.failed_cells:
+        warnings.warn(f"feature extraction: {report.summary()}", RuntimeWarning, stacklevel=2)
+    return result
+
+
+def _plan_rows(pairs, publicinfo) -> tuple[list[str], Iterator[tuple]]:
+    """SampleIDs in order, and a lazy stream of ``(id, a, b, a_type, b_type)`` rows."""
+    from ..synth import SyntheticPairs
+
+    if isinstance(pairs, SyntheticPairs):
+        types = pairs.publicinfo.set_index("SampleID")
+        stream = (Pair(s, a, b) for s, a, b in zip(pairs.sample_ids, pairs.a, pairs.b))
+        return list(pairs.sample_ids), _rows_from_pairs(stream, types)
+    if isinstance(pairs, (str, os.PathLike)):
+        if publicinfo is None:
+            raise ValueError("a pairs file needs its publicinfo (variable types)")
+        if not isinstance(publicinfo, (str, os.PathLike)):
+            raise ValueError("with a pairs file, give publicinfo as a file path too")
+        summary, types, _ = check_dataset(pairs, publicinfo)
+        chunks = iter_pair_chunks(pairs, 256)
+        stream = (pair for chunk in chunks for pair in chunk)
+        return list(summary.sample_ids), _rows_from_pairs(stream, types)
+    if publicinfo is None:
+        raise ValueError("pairs in memory need publicinfo: a DataFrame of 'A type' and "
+                         "'B type' indexed by SampleID")
+    types = publicinfo if isinstance(publicinfo, pd.DataFrame) else None
+    if types is None:
+        from ..io import read_publicinfo
+        types = read_publicinfo(publicinfo)
+    if "SampleID" in types.columns:
+        types = types.set_index("SampleID")
+    pairs = list(pairs)
+    seen = set()
+    for pair in pairs:
+        if pair.sample_id in seen:
+            raise ValueError(f"duplicate SampleID {pair.sample_id}")
+        seen.add(pair.sample_id)
+    return [p.sample_id for p in pairs], _rows_from_pairs(iter(pairs), types)

@@ -1,0 +1,216 @@
+"""Families that need no fit: statistics of one variable, dependence and causal measures."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...kernels import dependence
+from ..registry import Family, register
+from ._engines import kernel_module
+
+
+def _call(ctx, spec, *args):
+    """Call ``(module, function, kwargs)`` from the kernels or, for the reference engine,
+    from their twins in ``causepairs.kernels.reference`` (same names and signatures)."""
+    module, function, kwargs = spec
+    return getattr(kernel_module(module, ctx.engine), function)(*args, **kwargs)
+
+NAN = float("nan")
+_NUMERIC_INPUTS = ("raw", "rank", "freq", "pca1")
+_CATEGORICAL_VIEWS = ("eqfreq2", "eqfreq3", "eqfreq5", "eqfreq10", "eqfreq20", "eqwidth5",
+                      "eqwidth10", "eqwidth20", "kmeans2", "kmeans3", "kmeans5", "kmeans10")
+
+
+def _nan_vector(n: int) -> np.ndarray:
+    return np.full(n, NAN)
+
+
+# -- one variable ------------------------------------------------------------------------------
+
+def _univariate(function, **kwargs):
+    return ("univariate", function, kwargs)
+
+
+_UNIVARIATE = {
+    "entropy_spacing": _univariate("entropy_spacing"),
+    "entropy_vasicek": _univariate("entropy_vasicek"),
+    "entropy_binned10": _univariate("entropy_binned", n_bins=10),
+    "entropy_discrete": _univariate("entropy_discrete"),
+    "skewness": _univariate("skewness"),
+    "kurtosis": _univariate("kurtosis"),
+    "jarque_bera": _univariate("jarque_bera"),
+    "anderson_darling": _univariate("anderson_darling"),
+    "lilliefors": _univariate("lilliefors"),
+    "unique_count": _univariate("unique_count"),
+    "unique_ratio": _univariate("unique_ratio"),
+    "discreteness": _univariate("discreteness"),
+    "mode_count": _univariate("mode_count"),
+}
+
+
+def _compute_univariate(ctx, cell):
+    variable, _ = ctx.roles(cell.direction)
+    return np.array([_call(ctx, spec, variable.values) for spec in _UNIVARIATE.values()])
+
+
+register(Family(
+    name="univariate", kind="univariate", axes={}, models=(),
+    measures=tuple(_UNIVARIATE), compute=_compute_univariate, cost=1,
+    description="statistics of each variable alone: entropies, moments, normality, "
+                "discreteness, modes"))
+
+
+_TYPES = ("Numerical", "Categorical", "Binary")
+
+
+def _compute_type(ctx, cell):
+    variable, _ = ctx.roles(cell.direction)
+    flags = [float(variable.vtype == t) for t in _TYPES]
+    levels = NAN if variable.is_numerical else float(len(np.unique(variable.values)))
+    return np.array(flags + [levels])
+
+
+register(Family(
+    name="type", kind="univariate", axes={}, models=(),
+    measures=("is_numerical", "is_categorical", "is_binary", "n_levels"),
+    compute=_compute_type, cost=1,
+    description="the declared type of each variable and its number of categories"))
+
+
+def _compute_size(ctx, cell):
+    return np.array([float(ctx.n)])
+
+
+register(Family(
+    name="size", kind="symmetric", axes={}, models=(), measures=("n",),
+    compute=_compute_size, cost=1, description="number of samples of the pair"))
+
+
+# -- dependence --------------------------------------------------------------------------------
+
+def _symmetric_subsample(a: np.ndarray, b: np.ndarray, size: int):
+    """Every (n/size)-th sample, by sample index: the same points whichever variable is
+    first. (The HSIC kernel's own subsample above its exact limit is stratified on its first
+    argument, so hsic(a, b) and hsic(b, a) would differ and a ``sym`` column must not.)"""
+    n = len(a)
+    if n <= size:
+        return a, b
+    keep = (np.arange(size) * n) // size
+    return a[keep], b[keep]
+
+
+def _dependence(function, **kwargs):
+    return ("dependence", function, kwargs)
+
+
+_NUMERIC_DEPENDENCE = {
+    "pearson": _dependence("pearson"),
+    "dcor": _dependence("distance_correlation"),
+    "hsic": _dependence("hsic"),
+    "hsic_norm": _dependence("normalized_hsic"),
+    "mi_ksg3": _dependence("mutual_info_ksg", n_neighbors=3),
+}
+_SUBSAMPLED = {"hsic", "hsic_norm"}
+
+
+def _compute_dependence(ctx, cell):
+    view = cell.get("in")
+    a, b = ctx.variables["A"].numeric(view), ctx.variables["B"].numeric(view)
+    if a is None or b is None:
+        return _nan_vector(len(_NUMERIC_DEPENDENCE))
+    small = _symmetric_subsample(a, b, dependence.HSIC_MAX_EXACT)
+    return np.array([_call(ctx, spec, *(small if name in _SUBSAMPLED else (a, b)))
+                     for name, spec in _NUMERIC_DEPENDENCE.items()])
+
+
+register(Family(
+    name="dependence", kind="symmetric", axes={"in": _NUMERIC_INPUTS}, models=(),
+    measures=tuple(_NUMERIC_DEPENDENCE), compute=_compute_dependence, cost=3,
+    description="symmetric dependence of the two variables in one numeric view"))
+
+
+_RANK_DEPENDENCE = {
+    "spearman": _dependence("spearman"),
+    "kendall": _dependence("kendall_tau"),
+    "mi_binned10": _dependence("mutual_info_binned", n_bins=10),
+    "mi_binned5": _dependence("mutual_info_binned", n_bins=5),
+}
+
+
+def _compute_rank_dependence(ctx, cell):
+    a, b = ctx.variables["A"].values, ctx.variables["B"].values
+    return np.array([_call(ctx, spec, a, b) for spec in _RANK_DEPENDENCE.values()])
+
+
+register(Family(
+    name="rank_dependence", kind="symmetric", axes={}, models=(),
+    measures=tuple(_RANK_DEPENDENCE), compute=_compute_rank_dependence, cost=1,
+    description="dependence measures that only see ranks (the same in every monotone view)"))
+
+
+_CATEGORICAL_DEPENDENCE = {
+    "chi2": _dependence("chi_square"),
+    "cramers_v": _dependence("cramers_v"),
+    "nmi": _dependence("normalized_mutual_info"),
+    "ami": _dependence("adjusted_mutual_info"),
+    "ari": _dependence("adjusted_rand"),
+}
+
+
+def _compute_categorical_dependence(ctx, cell):
+    view = cell.get("out")
+    a, _ = ctx.variables["A"].codes(view)
+    b, _ = ctx.variables["B"].codes(view)
+    return np.array([_call(ctx, spec, a, b) for spec in _CATEGORICAL_DEPENDENCE.values()])
+
+
+register(Family(
+    name="categorical_dependence", kind="symmetric", axes={"out": _CATEGORICAL_VIEWS},
+    models=(), measures=tuple(_CATEGORICAL_DEPENDENCE),
+    compute=_compute_categorical_dependence, cost=1,
+    description="dependence of the two variables as categories (binned when numerical)"))
+
+
+def _compute_conditional_entropy(ctx, cell):
+    view = cell.get("out")
+    x, y = ctx.roles(cell.direction)
+    xc, _ = x.codes(view)
+    yc, _ = y.codes(view)
+    # H(target | input): how much of the target the input's categories leave unexplained.
+    return np.array([_call(ctx, _dependence("conditional_entropy"), xc, yc)])
+
+
+register(Family(
+    name="conditional_entropy", kind="directional", axes={"out": _CATEGORICAL_VIEWS},
+    models=(), measures=("cond_entropy",), compute=_compute_conditional_entropy, cost=1,
+    description="entropy of the target's categories given the input's"))
+
+
+# -- causal ------------------------------------------------------------------------------------
+
+def _causal(function, **kwargs):
+    return ("causal", function, kwargs)
+
+
+_CAUSAL = {
+    "igci_slope_uniform": _causal("igci_slope", reference="uniform"),
+    "igci_slope_gauss": _causal("igci_slope", reference="gaussian"),
+    "igci_entropy_uniform": _causal("igci_entropy", reference="uniform"),
+    "igci_entropy_gauss": _causal("igci_entropy", reference="gaussian"),
+    "reci": _causal("reci"),
+    "cdv10": _causal("conditional_distribution_variability", n_bins=10),
+    "cds10": _causal("conditional_distribution_similarity", n_bins=10),
+    "anm_knn10": _causal("anm_score", n_neighbors=10),
+}
+
+
+def _compute_causal(ctx, cell):
+    x, y = ctx.roles(cell.direction)
+    return np.array([_call(ctx, spec, x.values, y.values) for spec in _CAUSAL.values()])
+
+
+register(Family(
+    name="causal", kind="directional", axes={}, models=(), measures=tuple(_CAUSAL),
+    compute=_compute_causal, cost=3,
+    description="causal scores of input -> target: IGCI, RECI, conditional distribution "
+                "variability and similarity, additive-noise-model residual dependence"))

@@ -1,0 +1,17 @@
+"""The package list in setup.cfg covers every package, and a plain install ships the specs."""
+
+import configparser
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_package_is_listed():
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    listed = set(config["options"]["packages"].split())
+    found = {".".join(p.parent.relative_to(ROOT).parts)
+             for p in (ROOT / "causepairs").rglob("__init__.py")}
+    assert found <= listed, f"add to setup.cfg [options] packages: {sorted(found - listed)}"
+    assert "causepairs._features" in listed
+    assert (ROOT / "features" / "fast.toml").is_file()
