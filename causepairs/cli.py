@@ -219,6 +219,108 @@ def _require_same_ids(reference, reference_path, other, other_path) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# features
+# --------------------------------------------------------------------------------------------
+
+def _add_features(sub) -> None:
+    p = sub.add_parser(
+        "features", help="compute the feature matrix of a data set (Parquet, resumable)",
+        description="Validate a data set, compute the feature set's columns for every pair and "
+                    "write them to a Parquet directory (float32, one row per pair indexed by "
+                    "SampleID, one part per chunk). Rerunning the same command after a crash "
+                    "computes only the missing chunks. With --list, print the feature set's "
+                    "column names, one per line, and nothing else.")
+    p.add_argument("--pairs", type=_existing_file, metavar="P.csv",
+                   help="pairs file (required unless --list)")
+    p.add_argument("--publicinfo", type=_existing_file, metavar="I.csv",
+                   help="variable types of the pairs (required unless --list)")
+    p.add_argument("--set", dest="feature_set", required=True, metavar="NAME|PATH.toml",
+                   help="a built-in feature set (fast, full) or a feature-set TOML file")
+    p.add_argument("--out", type=Path, metavar="F.parquet",
+                   help="output Parquet directory (required unless --list)")
+    p.add_argument("--n-jobs", type=_n_jobs, default=1, metavar="J",
+                   help="worker processes; -1 for all cores (default: 1); the output is the "
+                        "same for any J")
+    p.add_argument("--engine", choices=("numba", "reference"), default="numba",
+                   help="numba kernels (default) or the slow scikit-learn/SciPy references, "
+                        "for checking and benchmarking")
+    p.add_argument("--chunk-size", type=_positive_int, default=None, metavar="N",
+                   help="pairs per task and per output part (default: 32); a rerun must use "
+                        "the same value")
+    p.add_argument("--list", action="store_true",
+                   help="print the column names of --set, one per line, and exit")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_run_features, check_args=lambda args: _check_features(p, args))
+
+
+def _check_features(parser, args) -> None:
+    if args.list:
+        return
+    missing = [flag for flag, value in (("--pairs", args.pairs),
+                                        ("--publicinfo", args.publicinfo),
+                                        ("--out", args.out)) if value is None]
+    if missing:
+        parser.error(f"the following arguments are required without --list: "
+                     f"{', '.join(missing)}")
+
+
+def _run_features(args) -> int:
+    import warnings
+
+    from ._progress import progress_bar
+    from .factory.extract import DEFAULT_CHUNK_SIZE, ExtractionReport, extract_features
+    from .factory.spec import load_feature_set
+    from .io import read_publicinfo
+
+    feature_set = load_feature_set(args.feature_set)
+    if args.list:
+        sys.stdout.write("".join(f"{name}\n" for name in feature_set.columns))
+        return 0
+
+    if args.out.exists() and not args.out.is_dir():
+        raise CausepairsError(f"{args.out}: exists and is not a directory")
+    chunk_size = args.chunk_size or DEFAULT_CHUNK_SIZE
+    # The bar's total: publicinfo holds exactly the pairs' SampleIDs once the data set is
+    # valid. If it cannot be read, extract_features reports the problem in its usual order.
+    try:
+        total = len(read_publicinfo(args.publicinfo))
+    except CausepairsError:
+        total = None
+    report = ExtractionReport()
+    other_warnings = 0
+
+    def count_warning(message, category, *rest, **kwargs):
+        # Warnings raised in this process (the extraction's own summary, and any from the
+        # kernels when n_jobs is 1) are counted and reported as one line at the end.
+        nonlocal other_warnings
+        if not str(message).startswith("feature extraction:"):
+            other_warnings += 1
+
+    start = time.perf_counter()
+    with progress_bar(total, "features", quiet=args.quiet) as bar, warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = count_warning
+        matrix = extract_features(args.pairs, args.publicinfo, feature_set,
+                                  n_jobs=args.n_jobs, chunk_size=chunk_size, out=args.out,
+                                  progress=bar.update, report=report, engine=args.engine)
+    elapsed = time.perf_counter() - start
+
+    computed = report.n_pairs - report.n_resumed
+    rate = f"{computed / elapsed:.2f} pairs/s" if computed and elapsed > 0 else "-"
+    print(f"features: {report.n_pairs} pairs x {matrix.shape[1]} columns "
+          f"(set {feature_set.name}, engine {args.engine}) -> {args.out}")
+    print(f"time: {elapsed:.1f} s, {rate} ({computed} computed, n_jobs {args.n_jobs})")
+    print(f"report: {report.summary()}")
+    if report.degenerate or report.failed_cells or other_warnings:
+        parts = [f"{len(report.degenerate)} degenerate pairs (NaN rows)",
+                 f"{report.failed_cells} failed cells (NaN)"]
+        if other_warnings:
+            parts.append(f"{other_warnings} other warnings")
+        print(f"causepairs features: warning: {', '.join(parts)}", file=sys.stderr)
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
 # entry point
 # --------------------------------------------------------------------------------------------
 
@@ -237,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                 parser_class=_Parser)
-    for add in (_add_generate, _add_check, _add_score):
+    for add in (_add_generate, _add_check, _add_score, _add_features):
         add(sub)
     return parser
 
@@ -247,6 +349,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        # Checks between flags that argparse cannot express (one-line usage error, exit 2).
+        check_args = getattr(args, "check_args", None)
+        if check_args is not None:
+            check_args(args)
     except SystemExit as exc:  # --help, --version and usage errors
         return int(exc.code or 0)
     try:
