@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["as_float_vector", "as_float_pair", "as_codes", "all_finite", "make_folds"]
+__all__ = ["as_float_vector", "as_float_pair", "as_codes", "all_finite", "check_int",
+           "make_folds"]
 
 
 def as_float_vector(x, name: str = "x") -> np.ndarray:
@@ -45,6 +46,16 @@ def as_codes(labels, name: str = "labels") -> tuple[np.ndarray, int]:
         raise ValueError(f"{name} must be finite to be used as class labels")
     uniques, codes = np.unique(arr, return_inverse=True)
     return codes.astype(np.int64), len(uniques)
+
+
+def check_int(value, name: str, minimum: int, maximum: int | None = None) -> int:
+    """``value`` as an int, if it is an integer (not a bool) in ``minimum..maximum``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f">= {minimum}" if maximum is None else f"in {minimum}..{maximum}"
+        raise ValueError(f"{name} must be {bound}, got {value}")
+    return int(value)
 
 
 def all_finite(*arrays: np.ndarray) -> bool:

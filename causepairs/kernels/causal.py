@@ -29,7 +29,7 @@ import math
 import numpy as np
 
 from ._config import jit
-from ._validation import as_float_pair
+from ._validation import as_float_pair, check_int as _check_int
 from .dependence import (
     _bad_pair,
     _digamma_int,
@@ -423,14 +423,6 @@ def _reference_code(reference):
     except (KeyError, TypeError):
         raise ValueError(f"reference must be one of {sorted(REFERENCE_MEASURES)}, "
                          f"got {reference!r}") from None
-
-
-def _check_int(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def igci_slope(x, y, reference="uniform"):

@@ -37,7 +37,7 @@ import math
 import numpy as np
 
 from ._config import jit
-from ._validation import as_codes, as_float_pair
+from ._validation import as_codes, as_float_pair, check_int as _check_int
 
 __all__ = [
     "HSIC_MAX_EXACT",
@@ -1222,14 +1222,6 @@ def _conditional_entropy(a, ka, b, kb):
 # --------------------------------------------------------------------------------------------
 # public wrappers
 # --------------------------------------------------------------------------------------------
-
-def _check_int(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
 
 def _code_pair(x, y):
     """Codes of two label arrays, or None when a float label is NaN/inf (result is NaN)."""

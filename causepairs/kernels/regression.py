@@ -37,7 +37,7 @@ import math
 import numpy as np
 
 from ._config import jit
-from ._validation import all_finite, as_float_pair, as_float_vector
+from ._validation import all_finite, as_float_pair, as_float_vector, check_int as _check_int
 
 __all__ = [
     "robust_scale",
@@ -1422,15 +1422,6 @@ def _as_folds(folds, n: int) -> np.ndarray:
         return (np.cumsum(present) - 1)[ids]
     _, codes = np.unique(arr, return_inverse=True)
     return np.ascontiguousarray(codes.reshape(-1), dtype=np.int64)
-
-
-def _check_int(value, name: str, low: int, high: int | None = None) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < low or (high is not None and value > high):
-        bound = f">= {low}" if high is None else f"in {low}..{high}"
-        raise ValueError(f"{name} must be {bound}, got {value}")
-    return int(value)
 
 
 def _check_positive(value, name: str, allow_zero: bool = False) -> float:

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from ._config import jit
-from ._validation import all_finite, as_float_vector
+from ._validation import all_finite, as_float_vector, check_int as _check_int
 from .conversions import _equal_width_raw, _labels_to_codes
 
 __all__ = [
@@ -442,14 +442,6 @@ def _finite_vector(x):
     if len(x) == 0 or not all_finite(x):
         return None
     return x
-
-
-def _check_int(value, name, minimum):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def entropy_spacing(x):
