@@ -300,14 +300,14 @@ def _run_features(args) -> int:
     with progress_bar(total, "features", quiet=args.quiet) as bar, warnings.catch_warnings():
         warnings.simplefilter("always")
         warnings.showwarning = count_warning
-        matrix = extract_features(args.pairs, args.publicinfo, feature_set,
-                                  n_jobs=args.n_jobs, chunk_size=chunk_size, out=args.out,
-                                  progress=bar.update, report=report, engine=args.engine)
+        extract_features(args.pairs, args.publicinfo, feature_set, n_jobs=args.n_jobs,
+                         chunk_size=chunk_size, out=args.out, progress=bar.update,
+                         report=report, engine=args.engine, load=False)
     elapsed = time.perf_counter() - start
 
     computed = report.n_pairs - report.n_resumed
     rate = f"{computed / elapsed:.2f} pairs/s" if computed and elapsed > 0 else "-"
-    print(f"features: {report.n_pairs} pairs x {matrix.shape[1]} columns "
+    print(f"features: {report.n_pairs} pairs x {len(feature_set)} columns "
           f"(set {feature_set.name}, engine {args.engine}) -> {args.out}")
     print(f"time: {elapsed:.1f} s, {rate} ({computed} computed, n_jobs {args.n_jobs})")
     print(f"report: {report.summary()}")

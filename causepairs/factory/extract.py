@@ -135,7 +135,7 @@ def _as_feature_set(feature_set) -> FeatureSet:
 def extract_features(pairs, publicinfo=None, feature_set="fast", *, n_jobs: int = 1,
                      chunk_size: int = DEFAULT_CHUNK_SIZE, out=None, progress=None,
                      report: ExtractionReport | None = None,
-                     engine: str = "numba") -> pd.DataFrame:
+                     engine: str = "numba", load: bool = True) -> pd.DataFrame | None:
     """Compute a feature matrix for many pairs.
 
     Parameters
@@ -162,10 +162,14 @@ def extract_features(pairs, publicinfo=None, feature_set="fast", *, n_jobs: int 
     engine : {"numba", "reference"}
         ``reference`` computes the same columns with the slow scikit-learn/SciPy/NumPy
         references of the kernels (for checking and benchmarking).
+    load : bool
+        With ``out``, False skips reading the finished matrix back and returns None: a
+        command-line run only needs the parts on disk, and reading thousands of columns back
+        costs time and memory.
 
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame or None
         float32 features, one row per pair indexed by SampleID, columns sorted by name. A
         degenerate pair (constant, too short, non-finite) gives a NaN row; a failure in one
         cell leaves NaN in its columns; both are counted in ``report`` and warned about.
@@ -217,7 +221,7 @@ def extract_features(pairs, publicinfo=None, feature_set="fast", *, n_jobs: int 
         report.n_pairs = len(ids)
         if store is not None:
             store.complete(len(chunks_ids))
-            result = store.read(expected_count=len(chunks_ids))
+            result = store.read(expected_count=len(chunks_ids)) if load else None
         else:
             result = (pd.concat([blocks[i] for i in sorted(blocks)]) if blocks else
                       pd.DataFrame(np.empty((0, len(feature_set)), np.float32),
