@@ -1,0 +1,531 @@
+"""The direction model: LightGBM on mirror-augmented pairs, scored exactly antisymmetrically.
+
+Every training pair (A, B) with target ``y`` is also shown to the learner as (B, A) with target
+``-y``; its feature row comes from :meth:`FeatureSet.mirror`, so nothing is recomputed. A
+learned per-row function ``g`` is turned into a score with
+
+    score(A, B) = (g(A, B) - g(B, A)) / 2
+
+so that ``score(B, A) == -score(A, B)`` holds bit for bit (the 2013 winner's f(A,B) - f(B,A)).
+
+Three formulations of ``g`` are offered:
+
+``"regression"``
+    one LightGBM regressor on the target in {-1, 0, 1}; ``g`` is its prediction.
+``"multiclass"``
+    one 3-class LightGBM classifier; ``g = P(1) - P(-1)``.
+``"binary_pair"``
+    two binary classifiers (A->B vs rest, B->A vs rest); ``g = p(A->B) - p(B->A)``.
+
+A fitted model saves to a directory of LightGBM text models plus ``metadata.json`` (no
+pickle) and loads back with checks of file hashes, causepairs version and feature set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .errors import CausepairsError
+from .execution import resolve_n_jobs
+from .factory.spec import FeatureSet, _resolve
+from .metrics import bidirectional_auc
+
+__all__ = ["FORMULATIONS", "CausalDirectionModel", "cross_validate_model", "ModelLoadError"]
+
+#: The ways of turning LightGBM outputs into a per-row direction score.
+FORMULATIONS = ("regression", "multiclass", "binary_pair")
+
+#: Bump when the layout of a saved model directory changes.
+MODEL_FORMAT_VERSION = 1
+_METADATA = "metadata.json"
+_PARAM_NAMES = ("formulation", "n_estimators", "learning_rate", "num_leaves",
+                "min_child_samples", "subsample", "colsample_bytree", "reg_lambda", "n_jobs",
+                "random_state")
+
+
+class ModelLoadError(CausepairsError, ValueError):
+    """A saved model directory that cannot be loaded safely."""
+
+
+def _major_minor(version: str) -> tuple[str, ...]:
+    return tuple(str(version).split(".")[:2])
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _check_columns(columns, expected: tuple[str, ...], what: str) -> None:
+    columns = [str(c) for c in columns]
+    if columns == list(expected):
+        return
+    missing = [c for c in expected if c not in set(columns)]
+    extra = [c for c in columns if c not in set(expected)]
+    if missing:
+        problem = f"missing column {missing[0]!r}" + (
+            f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+    elif extra:
+        problem = f"unexpected column {extra[0]!r}" + (
+            f" (and {len(extra) - 1} more)" if len(extra) > 1 else "")
+    elif len(columns) != len(set(columns)):
+        problem = "a column appears twice"
+    else:
+        first = next(i for i, (a, b) in enumerate(zip(columns, expected)) if a != b)
+        problem = (f"columns are out of order: position {first} holds {columns[first]!r}, "
+                   f"expected {expected[first]!r}")
+    raise ValueError(f"{what}: {problem}; the columns must equal the feature set's, in order")
+
+
+class CausalDirectionModel:
+    """Scores the causal direction of pairs from their feature rows, exactly antisymmetric.
+
+    Parameters
+    ----------
+    feature_set : FeatureSet
+        The feature set whose columns the model reads; supplies the A<->B mirror mapping.
+    formulation : {"regression", "multiclass", "binary_pair"}
+        How LightGBM models the target (see the module docstring).
+    n_estimators : int
+        Boosting rounds (per booster).
+    learning_rate : float
+        Shrinkage per round.
+    num_leaves : int
+        Maximum leaves per tree.
+    min_child_samples : int
+        Minimum training rows (augmented rows included) in a leaf.
+    subsample : float
+        Fraction of rows sampled for each tree (1.0: no bagging).
+    colsample_bytree : float
+        Fraction of columns sampled for each tree.
+    reg_lambda : float
+        L2 regularisation on leaf values.
+    n_jobs : int
+        Threads: -1 all cores, -2 all but one, N > 0 exactly N.
+    random_state : int
+        Seed of every random choice LightGBM makes; fits are deterministic given it.
+
+    Attributes
+    ----------
+    boosters_ : list of lightgbm.Booster
+        One booster (``"regression"``, ``"multiclass"``) or two (``"binary_pair"``).
+    n_pairs_ : int
+        Pairs seen in ``fit`` (before mirror augmentation).
+    class_counts_ : dict
+        Count of each target value among those pairs, keyed ``"-1"``, ``"0"``, ``"1"``.
+    fit_seconds_ : float
+        Wall time of the last ``fit``.
+    """
+
+    def __init__(self, feature_set: FeatureSet, formulation: str = "regression", *,
+                 n_estimators: int = 300, learning_rate: float = 0.05, num_leaves: int = 31,
+                 min_child_samples: int = 20, subsample: float = 0.8,
+                 colsample_bytree: float = 0.5, reg_lambda: float = 1.0, n_jobs: int = -1,
+                 random_state: int = 0):
+        self.feature_set = feature_set
+        self.formulation = formulation
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.subsample = subsample
+        self.colsample_bytree = colsample_bytree
+        self.reg_lambda = reg_lambda
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    # -- scikit-learn conventions ------------------------------------------------------------
+
+    def get_params(self, deep: bool = True) -> dict:
+        """Constructor parameters, ``feature_set`` included."""
+        return {"feature_set": self.feature_set,
+                **{name: getattr(self, name) for name in _PARAM_NAMES}}
+
+    def set_params(self, **params) -> "CausalDirectionModel":
+        """Set constructor parameters; returns ``self``."""
+        for name, value in params.items():
+            if name != "feature_set" and name not in _PARAM_NAMES:
+                raise ValueError(f"unknown parameter {name!r}")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        name = getattr(self.feature_set, "name", self.feature_set)
+        return (f"CausalDirectionModel(feature_set={name!r}, "
+                f"formulation={self.formulation!r}, n_estimators={self.n_estimators})")
+
+    # -- validation --------------------------------------------------------------------------
+
+    def _lgb_params(self) -> dict:
+        if self.formulation not in FORMULATIONS:
+            raise ValueError(f"formulation must be one of {FORMULATIONS}, "
+                             f"got {self.formulation!r}")
+        if not isinstance(self.n_estimators, int) or self.n_estimators < 1:
+            raise ValueError(f"n_estimators must be a positive integer, got {self.n_estimators!r}")
+        for name in ("subsample", "colsample_bytree"):
+            value = getattr(self, name)
+            if not 0.0 < value <= 1.0:
+                raise ValueError(f"{name} must be in (0, 1], got {value!r}")
+        params = {
+            "learning_rate": float(self.learning_rate),
+            "num_leaves": int(self.num_leaves),
+            "min_child_samples": int(self.min_child_samples),
+            "feature_fraction": float(self.colsample_bytree),
+            "bagging_fraction": float(self.subsample),
+            "bagging_freq": 1 if self.subsample < 1.0 else 0,
+            "lambda_l2": float(self.reg_lambda),
+            "num_threads": resolve_n_jobs(self.n_jobs),
+            "seed": int(self.random_state),
+            # Bitwise-repeatable fits: fixed histogram layout, no thread-order effects.
+            "deterministic": True,
+            "force_row_wise": True,
+            "verbose": -1,
+        }
+        return params
+
+    def _matrix(self, X, what: str) -> np.ndarray:
+        """Feature rows as float64 (float32 converts exactly), after checking the columns."""
+        columns = self.feature_set.columns
+        if isinstance(X, pd.DataFrame):
+            _check_columns(X.columns, columns, what)
+            bad = [c for c, t in X.dtypes.items() if t not in (np.float32, np.float64)]
+            if bad:
+                raise ValueError(f"{what}: column {bad[0]!r} has dtype {X[bad[0]].dtype}; "
+                                 "features must be float32 or float64")
+            return X.to_numpy(dtype=np.float64)
+        matrix = np.asarray(X)
+        if matrix.ndim != 2 or matrix.shape[1] != len(columns):
+            raise ValueError(f"{what}: expected a DataFrame with the feature set's columns or a "
+                             f"2-D array with {len(columns)} columns, got shape {matrix.shape}")
+        if matrix.dtype not in (np.float32, np.float64):
+            raise ValueError(f"{what}: features must be float32 or float64, got {matrix.dtype}")
+        return matrix.astype(np.float64, copy=False)
+
+    @staticmethod
+    def _target(y, X, n: int) -> np.ndarray:
+        if isinstance(y, pd.Series) and isinstance(X, pd.DataFrame):
+            if not y.index.equals(X.index):
+                if len(y) != len(X) or not y.index.sort_values().equals(X.index.sort_values()):
+                    raise ValueError("y: its index does not match X's index")
+                y = y.reindex(X.index)
+        target = np.asarray(y)
+        if target.shape != (n,):
+            raise ValueError(f"y: expected shape ({n},) like X, got {target.shape}")
+        if target.dtype.kind not in "iuf" or not np.isin(target, (-1, 0, 1)).all():
+            raise ValueError("y: the target must hold only -1, 0 and 1")
+        return target.astype(np.int64)
+
+    # -- fit and predict ---------------------------------------------------------------------
+
+    def fit(self, X, y) -> "CausalDirectionModel":
+        """Train on pairs and their mirrors.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            float32 or float64 features with exactly ``feature_set.columns``, in order; NaN is
+            allowed (LightGBM treats it as missing).
+        y : array-like of {-1, 0, 1}
+            1 = A causes B, -1 = B causes A, 0 = neither. A Series is aligned on ``X.index``.
+
+        Returns
+        -------
+        CausalDirectionModel
+            ``self``, fitted.
+        """
+        if not isinstance(X, pd.DataFrame):
+            raise ValueError("X: fit expects a pandas DataFrame with the feature set's columns")
+        params = self._lgb_params()
+        matrix = self._matrix(X, "X")
+        target = self._target(y, X, len(matrix))
+        if len(matrix) < 2:
+            raise ValueError("X: need at least two pairs to fit")
+        started = time.perf_counter()
+        rows = np.vstack([matrix, self.feature_set.mirror(matrix)])
+        labels = np.concatenate([target, -target])
+        names = [f"f{i}" for i in range(matrix.shape[1])]
+        if self.formulation == "regression":
+            jobs = [({"objective": "regression"}, labels.astype(np.float64))]
+        elif self.formulation == "multiclass":
+            jobs = [({"objective": "multiclass", "num_class": 3}, (labels + 1).astype(np.float64))]
+        else:
+            jobs = [({"objective": "binary"}, (labels == 1).astype(np.float64)),
+                    ({"objective": "binary"}, (labels == -1).astype(np.float64))]
+        boosters = []
+        for extra, label in jobs:
+            data = lgb.Dataset(rows, label=label, feature_name=names,
+                               params={"verbose": -1}, free_raw_data=True)
+            booster = lgb.train({**params, **extra}, data, num_boost_round=self.n_estimators)
+            # Round-trip through the text format so the model in memory is exactly the one
+            # that save() writes: predictions before saving and after loading then agree bitwise.
+            boosters.append(lgb.Booster(model_str=booster.model_to_string()))
+        self.boosters_ = boosters
+        self.n_features_in_ = matrix.shape[1]
+        self.n_pairs_ = int(len(matrix))
+        self.class_counts_ = {str(v): int((target == v).sum()) for v in (-1, 0, 1)}
+        self.fit_seconds_ = time.perf_counter() - started
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "boosters_"):
+            raise ValueError("this CausalDirectionModel is not fitted; call fit first")
+
+    def _row_scores(self, matrix: np.ndarray) -> np.ndarray:
+        """The un-antisymmetrised per-row score ``g``."""
+        threads = resolve_n_jobs(self.n_jobs)
+        outputs = [b.predict(matrix, num_threads=threads) for b in self.boosters_]
+        if self.formulation == "regression":
+            return np.asarray(outputs[0], dtype=np.float64)
+        if self.formulation == "multiclass":
+            proba = np.asarray(outputs[0], dtype=np.float64)
+            return proba[:, 2] - proba[:, 0]
+        return np.asarray(outputs[0], dtype=np.float64) - np.asarray(outputs[1], dtype=np.float64)
+
+    def predict(self, X) -> np.ndarray:
+        """Direction scores: large positive = A->B, large negative = B->A.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or numpy.ndarray
+            Feature rows (a DataFrame is checked against the feature set's columns; an array
+            must already be in that column order).
+
+        Returns
+        -------
+        numpy.ndarray
+            float64 scores, with ``predict(mirror(X)) == -predict(X)`` exactly.
+        """
+        self._check_fitted()
+        matrix = self._matrix(X, "X")
+        if len(matrix) == 0:
+            return np.empty(0, dtype=np.float64)
+        # Forward and mirrored rows in one call; mirror(mirror(x)) == x bitwise (signs are
+        # +-1), so swapping A and B swaps the two halves and a - b becomes exactly -(b - a).
+        both = self._row_scores(np.vstack([matrix, self.feature_set.mirror(matrix)]))
+        forward, backward = both[:len(matrix)], both[len(matrix):]
+        return (forward - backward) * 0.5
+
+    # -- persistence -------------------------------------------------------------------------
+
+    def _model_files(self) -> list[str]:
+        if len(self.boosters_) == 1:
+            return ["model.txt"]
+        return [f"model-{i}.txt" for i in range(len(self.boosters_))]
+
+    def save(self, directory, *, training_summary: Mapping | None = None,
+             cv_scores: Mapping | None = None) -> Path:
+        """Write the fitted model to ``directory`` (created if needed), without pickle.
+
+        Parameters
+        ----------
+        directory : path
+            Receives ``model.txt`` (or ``model-0.txt``, ``model-1.txt``) in LightGBM's text
+            format and ``metadata.json``.
+        training_summary : mapping, optional
+            Extra facts about the training data, merged over the computed ones
+            (``n_pairs``, ``class_counts``).
+        cv_scores : mapping, optional
+            Cross-validation scores to record (JSON-serialisable).
+
+        Returns
+        -------
+        pathlib.Path
+            The directory.
+        """
+        self._check_fitted()
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        hashes = {}
+        for name, booster in zip(self._model_files(), self.boosters_):
+            data = booster.model_to_string().encode("utf-8")
+            (directory / name).write_bytes(data)
+            hashes[name] = _sha256(data)
+        summary = {"n_pairs": self.n_pairs_, "class_counts": dict(self.class_counts_)}
+        summary.update(training_summary or {})
+        params = {name: getattr(self, name) for name in _PARAM_NAMES}
+        metadata = {
+            "format_version": MODEL_FORMAT_VERSION,
+            "causepairs_version": __version__,
+            "lightgbm_version": lgb.__version__,
+            "formulation": self.formulation,
+            "params": params,
+            "feature_set": {"name": self.feature_set.name, "hash": self.feature_set.hash,
+                            "source": self.feature_set.source, "spec": self.feature_set.spec},
+            "columns": list(self.feature_set.columns),
+            "training": summary,
+            "cv_scores": dict(cv_scores) if cv_scores is not None else None,
+            "model_files": hashes,
+        }
+        # Metadata last, written whole: a directory with metadata.json is complete.
+        tmp = directory / (_METADATA + ".tmp")
+        tmp.write_text(json.dumps(metadata, indent=2, default=str) + "\n", encoding="utf-8")
+        os.replace(tmp, directory / _METADATA)
+        return directory
+
+    @classmethod
+    def load(cls, directory, feature_set: FeatureSet | None = None) -> "CausalDirectionModel":
+        """Load a model saved by :meth:`save`, checking it before use.
+
+        Parameters
+        ----------
+        directory : path
+            A directory written by :meth:`save`.
+        feature_set : FeatureSet, optional
+            The feature set the caller will compute features with. Its hash and columns must
+            equal the saved ones. When omitted, the set is rebuilt from the saved spec.
+
+        Returns
+        -------
+        CausalDirectionModel
+            Fitted; predicts bitwise as the saved model did.
+
+        Raises
+        ------
+        ModelLoadError
+            Missing or unreadable files, a model file whose SHA-256 differs from the recorded
+            one, a different causepairs major.minor version, or a mismatched feature set.
+        """
+        directory = Path(directory)
+        meta_path = directory / _METADATA
+        if not meta_path.is_file():
+            raise ModelLoadError(f"{directory}: not a model directory (no {_METADATA})")
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            files = dict(meta["model_files"])
+            saved_version = str(meta["causepairs_version"])
+            saved_set = dict(meta["feature_set"])
+            columns = tuple(meta["columns"])
+            params = dict(meta["params"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ModelLoadError(f"{meta_path}: unreadable model metadata ({exc})") from None
+        if meta.get("format_version") != MODEL_FORMAT_VERSION:
+            raise ModelLoadError(f"{meta_path}: model format {meta.get('format_version')!r}, "
+                                 f"this causepairs reads format {MODEL_FORMAT_VERSION}")
+        if _major_minor(saved_version) != _major_minor(__version__):
+            raise ModelLoadError(f"{directory}: saved by causepairs {saved_version}, this is "
+                                 f"{__version__}; retrain the model (major.minor must match)")
+        texts = []
+        for name, expected in files.items():
+            path = directory / name
+            if Path(name).name != name or not path.is_file():
+                raise ModelLoadError(f"{path}: model file missing")
+            data = path.read_bytes()
+            if _sha256(data) != expected:
+                raise ModelLoadError(f"{path}: SHA-256 differs from the one in {_METADATA} "
+                                     "(file changed after saving)")
+            texts.append(data.decode("utf-8"))
+
+        if feature_set is None:
+            try:
+                feature_set = _resolve(saved_set["spec"], saved_set.get("source", str(meta_path)))
+            except CausepairsError as exc:
+                raise ModelLoadError(f"{meta_path}: cannot rebuild the saved feature set "
+                                     f"({exc})") from None
+            if feature_set.hash != saved_set["hash"]:
+                raise ModelLoadError(
+                    f"{directory}: feature set {saved_set['name']!r} (hash {saved_set['hash']}) "
+                    f"now resolves to hash {feature_set.hash}; this causepairs computes its "
+                    "features differently, retrain the model")
+        elif feature_set.hash != saved_set["hash"] or tuple(feature_set.columns) != columns:
+            raise ModelLoadError(
+                f"{directory}: model trained on feature set {saved_set['name']!r} (hash "
+                f"{saved_set['hash']}), given feature set {feature_set.name!r} (hash "
+                f"{feature_set.hash})")
+
+        model = cls(feature_set, **params)
+        if model.formulation not in FORMULATIONS or len(texts) != (
+                2 if model.formulation == "binary_pair" else 1):
+            raise ModelLoadError(f"{meta_path}: formulation {model.formulation!r} does not "
+                                 f"match its {len(texts)} model file(s)")
+        model.boosters_ = [lgb.Booster(model_str=text) for text in texts]
+        model.n_features_in_ = len(columns)
+        training = meta.get("training") or {}
+        model.n_pairs_ = training.get("n_pairs")
+        model.class_counts_ = training.get("class_counts")
+        model.fit_seconds_ = None
+        model.metadata_ = meta
+        return model
+
+
+# ---------------------------------------------------------------------------------------------
+
+def _model_maker(model_factory_or_params) -> Callable[[], CausalDirectionModel]:
+    if isinstance(model_factory_or_params, CausalDirectionModel):
+        params = model_factory_or_params.get_params()
+        return lambda: CausalDirectionModel(**params)
+    if isinstance(model_factory_or_params, Mapping):
+        params = dict(model_factory_or_params)
+        if "feature_set" not in params:
+            raise ValueError("model parameters must include feature_set")
+        return lambda: CausalDirectionModel(**params)
+    if callable(model_factory_or_params):
+        return model_factory_or_params
+    raise TypeError("expected a CausalDirectionModel, a callable returning one, or a dict of "
+                    "its parameters")
+
+
+def cross_validate_model(model_factory_or_params, X: pd.DataFrame, y, groups=None, *,
+                         n_splits: int = 5, seed: int = 0) -> dict:
+    """Out-of-fold direction scores and their bidirectional AUC.
+
+    Each pair and its mirror stay together: mirrors are made inside ``fit`` from the training
+    fold only.
+
+    Parameters
+    ----------
+    model_factory_or_params : CausalDirectionModel, callable or dict
+        A model to copy (unfitted parameters only), a callable returning a fresh model, or
+        the keyword arguments of :class:`CausalDirectionModel`.
+    X : pandas.DataFrame
+        Feature rows, as for :meth:`CausalDirectionModel.fit`.
+    y : array-like of {-1, 0, 1}
+        Targets.
+    groups : array-like, optional
+        A group label per pair: grouped K-fold, so no group is split between training and
+        scoring (e.g. leave generator families out). Without it, K-fold stratified by target.
+    n_splits : int
+        Number of folds (at most the number of groups when grouped).
+    seed : int
+        Shuffles the fold assignment.
+
+    Returns
+    -------
+    dict
+        ``oof_score`` (float array, one per pair), ``fold`` (int array), ``fold_auc`` (list),
+        ``auc`` (overall bidirectional AUC of the out-of-fold scores), ``n_splits``,
+        ``grouped`` and ``fit_seconds`` (total).
+    """
+    from sklearn.model_selection import GroupKFold, StratifiedKFold
+
+    make = _model_maker(model_factory_or_params)
+    target = CausalDirectionModel._target(y, X, len(X))
+    if groups is not None:
+        groups = np.asarray(groups)
+        if groups.shape != (len(X),):
+            raise ValueError(f"groups: expected shape ({len(X)},), got {groups.shape}")
+        splitter = GroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+        splits = splitter.split(X, target, groups)
+    else:
+        splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+        splits = splitter.split(X, target)
+    oof = np.full(len(X), np.nan)
+    fold = np.full(len(X), -1, dtype=np.int64)
+    fold_auc, fit_seconds = [], 0.0
+    for k, (train, test) in enumerate(splits):
+        model = make().fit(X.iloc[train], target[train])
+        fit_seconds += model.fit_seconds_
+        oof[test] = model.predict(X.iloc[test])
+        fold[test] = k
+        fold_auc.append(bidirectional_auc(target[test], oof[test]))
+    return {"oof_score": oof, "fold": fold, "fold_auc": fold_auc,
+            "auc": bidirectional_auc(target, oof), "n_splits": int(fold.max()) + 1,
+            "grouped": groups is not None, "fit_seconds": fit_seconds}
