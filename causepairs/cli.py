@@ -321,6 +321,128 @@ def _run_features(args) -> int:
 
 
 # --------------------------------------------------------------------------------------------
+# train and predict
+# --------------------------------------------------------------------------------------------
+
+def _add_train(sub) -> None:
+    p = sub.add_parser(
+        "train", help="train a direction model on labelled pairs",
+        description="Compute features (or reuse a Parquet file of them), cross-validate, fit "
+                    "a LightGBM direction model on all pairs and save it to MODEL_DIR "
+                    "(LightGBM text model + metadata.json; no pickle).")
+    p.add_argument("--pairs", type=_existing_file, required=True, metavar="P.csv")
+    p.add_argument("--publicinfo", type=_existing_file, required=True, metavar="I.csv")
+    p.add_argument("--target", type=_existing_file, required=True, metavar="T.csv")
+    p.add_argument("--set", dest="feature_set", required=True, metavar="NAME|PATH.toml",
+                   help="feature set (fast, full or a TOML file)")
+    p.add_argument("--out", type=Path, required=True, metavar="MODEL_DIR")
+    p.add_argument("--features", type=Path, metavar="F.parquet",
+                   help="features already computed with `causepairs features` for these pairs")
+    p.add_argument("--formulation", choices=("regression", "multiclass", "binary_pair"),
+                   default="regression")
+    p.add_argument("--cv-folds", type=_positive_int, default=5, metavar="K",
+                   help="folds of the cross-validation reported and saved (default 5; 1: none)")
+    p.add_argument("--n-jobs", type=_n_jobs, default=1, metavar="J",
+                   help="worker processes for features; the model uses all cores")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_run_train)
+
+
+def _feature_matrix(args, feature_set, ids):
+    """Features of ``ids``: read from --features (checked) or computed now."""
+    import pandas as pd
+
+    from ._progress import progress_bar
+    from .factory.extract import extract_features
+
+    if getattr(args, "features", None) is not None:
+        if not args.features.exists():
+            raise CausepairsError(f"{args.features}: no such feature file")
+        matrix = pd.read_parquet(args.features)
+        if list(matrix.columns) != list(feature_set.columns):
+            raise CausepairsError(
+                f"{args.features}: its columns are not those of feature set "
+                f"{feature_set.name!r} ({matrix.shape[1]} vs {len(feature_set)} columns); "
+                "compute it with the same --set")
+        missing = pd.Index(ids).difference(matrix.index, sort=False)
+        if len(missing):
+            raise CausepairsError(f"{args.features}: no row for SampleID {missing[0]} "
+                                  f"({len(missing)} missing)")
+        return matrix.loc[ids]
+    with progress_bar(len(ids), "features", quiet=args.quiet) as bar:
+        return extract_features(args.pairs, args.publicinfo, feature_set, n_jobs=args.n_jobs,
+                                progress=bar.update)
+
+
+def _run_train(args) -> int:
+    import warnings
+
+    from .factory.spec import load_feature_set
+    from .io import check_dataset
+    from .model import CausalDirectionModel, cross_validate_model
+
+    feature_set = load_feature_set(args.feature_set)
+    summary, _, target = check_dataset(args.pairs, args.publicinfo, args.target)
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        features = _feature_matrix(args, feature_set, summary.sample_ids)
+    for warning in caught:
+        print(f"causepairs train: warning: {warning.message}", file=sys.stderr)
+    y = target["Target"].loc[features.index]
+    model = CausalDirectionModel(feature_set, args.formulation)
+    cv_scores = None
+    if args.cv_folds > 1:
+        cv = cross_validate_model(model, features, y, n_splits=args.cv_folds)
+        cv_scores = {"bidirectional_auc": float(cv["auc"]), "n_splits": cv["n_splits"],
+                     "fold_auc": [float(a) for a in cv["fold_auc"]]}
+        print(f"cross-validated bidirectional_auc={cv['auc']:.4f} "
+              f"({cv['n_splits']} folds: {', '.join(f'{a:.3f}' for a in cv['fold_auc'])})")
+    model.fit(features, y)
+    details = target["Details"]
+    training = {"pairs_file": str(args.pairs), "n_pairs": len(y)}
+    if details.notna().all():
+        training["details_counts"] = {str(k): int(v)
+                                      for k, v in details.value_counts().sort_index().items()}
+    model.save(args.out, training_summary=training, cv_scores=cv_scores)
+    print(f"trained {args.formulation} model on {len(y)} pairs x {len(feature_set)} features "
+          f"(set {feature_set.name}) in {time.perf_counter() - start:.1f} s -> {args.out}")
+    return 0
+
+
+def _add_predict(sub) -> None:
+    p = sub.add_parser(
+        "predict", help="write a SampleID,Target submission with a trained model",
+        description="Compute the model's features for the pairs and write a challenge "
+                    "submission: large positive Target = A causes B, large negative = B "
+                    "causes A.")
+    p.add_argument("--model", type=Path, required=True, metavar="MODEL_DIR")
+    p.add_argument("--pairs", type=_existing_file, required=True, metavar="P.csv")
+    p.add_argument("--publicinfo", type=_existing_file, required=True, metavar="I.csv")
+    p.add_argument("--out", type=Path, required=True, metavar="submission.csv")
+    p.add_argument("--features", type=Path, metavar="F.parquet",
+                   help="features already computed with the model's feature set")
+    p.add_argument("--n-jobs", type=_n_jobs, default=1, metavar="J")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_run_predict)
+
+
+def _run_predict(args) -> int:
+    import pandas as pd
+
+    from .io import check_dataset, write_submission
+    from .model import CausalDirectionModel
+
+    model = CausalDirectionModel.load(args.model)
+    summary, _, _ = check_dataset(args.pairs, args.publicinfo)
+    features = _feature_matrix(args, model.feature_set, summary.sample_ids)
+    scores = pd.Series(model.predict(features), index=features.index)
+    write_submission(args.out, scores)
+    print(f"wrote {len(scores)} scores to {args.out} (model {args.model})")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
 # entry point
 # --------------------------------------------------------------------------------------------
 
@@ -339,7 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                 parser_class=_Parser)
-    for add in (_add_generate, _add_check, _add_score, _add_features):
+    for add in (_add_generate, _add_check, _add_score, _add_features, _add_train, _add_predict):
         add(sub)
     return parser
 
