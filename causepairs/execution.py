@@ -16,8 +16,8 @@ This is the batch layer under the feature factory: a task is typically a chunk o
 
 Back ends are small :class:`Backend` objects that submit one task and hand back a handle with
 ``result()`` and ``cancel()``; the windowing, ordering and progress logic is shared by all of
-them. ``"serial"`` and ``"joblib"`` exist; a Dask back end (``client.submit`` already returns
-such handles) is a subclass registered in :data:`BACKENDS`.
+them: ``"serial"``, ``"joblib"`` and ``"dask"`` (:mod:`causepairs.distributed`, which imports
+Dask only when used).
 """
 
 from __future__ import annotations
@@ -100,13 +100,21 @@ class Backend(abc.ABC):
 
     A back end only runs single tasks: pulling tasks lazily, bounding how many are in flight,
     ordering results and reporting progress are done once, by :func:`map_ordered`, for all of
-    them. To add one (e.g. Dask: ``start`` takes the user's ``distributed.Client`` and returns
-    its number of worker threads, ``submit`` is ``client.submit(func, task, pure=False)``),
-    subclass this and register the class in :data:`BACKENDS`.
+    them. To add one, subclass this and register the class in :data:`BACKENDS`; see
+    :class:`causepairs.distributed.DaskBackend` (``start`` connects to a cluster and returns its
+    number of worker threads, ``submit`` is ``client.submit(func, task, pure=False)``).
     """
 
     #: The name users pass as ``backend=``.
     name: ClassVar[str]
+
+    @classmethod
+    def check_available(cls) -> None:
+        """Raise a one-line error if the back end's optional dependencies are missing.
+
+        Called when the back end is chosen by name, before any work, even when the call then
+        runs in-process (one worker), so a missing extra is reported where it was asked for.
+        """
 
     def start(self, workers: int) -> int:
         """Prepare to run up to ``workers`` tasks at once; return how many can run at once."""
@@ -217,7 +225,8 @@ def _shutdown_pool() -> None:
 atexit.register(_shutdown_pool)
 
 
-#: Back ends by name. ``"dask"`` is planned (issue 6) and is not available yet.
+#: Back ends by name; :mod:`causepairs.distributed` adds ``"dask"`` (imported at the end of
+#: this module).
 BACKENDS: dict[str, type[Backend]] = {"serial": SerialBackend, "joblib": JoblibBackend}
 
 
@@ -227,6 +236,7 @@ def _make_backend(backend, workers: int) -> Backend:
     if not isinstance(backend, str) or backend not in BACKENDS:
         supported = ", ".join(repr(name) for name in BACKENDS)
         raise ValueError(f"backend must be one of {supported}, got {backend!r}")
+    BACKENDS[backend].check_available()
     if workers == 1:
         # One worker process would only add start-up and pickling costs.
         return SerialBackend()
@@ -274,8 +284,11 @@ def map_ordered(func: Callable[[Any], Any], tasks: Iterable[Any], *, n_jobs: int
         Worker processes, joblib convention (1 = in-process, -1 = all cores, -2 = all but one).
         Inside a worker started by this module, always in-process.
     backend : str or Backend, optional
-        ``"joblib"`` (loky worker processes) or ``"serial"`` (in-process whatever ``n_jobs``).
-        With one worker, ``"joblib"`` runs in-process too.
+        ``"joblib"`` (loky worker processes), ``"dask"`` (a Dask ``LocalCluster`` of ``n_jobs``
+        single-threaded worker processes, started for this call; for a running cluster pass a
+        :class:`~causepairs.distributed.DaskBackend`) or ``"serial"`` (in-process whatever
+        ``n_jobs``). With one worker, ``"joblib"`` and ``"dask"`` run in-process too. A
+        Backend object is used as given.
     progress : callable, optional
         Called in the calling process as ``progress(size(task))`` when a task's result arrives,
         before it is yielded.
@@ -303,6 +316,8 @@ def map_ordered(func: Callable[[Any], Any], tasks: Iterable[Any], *, n_jobs: int
     ValueError
         On a bad argument, including an unknown ``backend`` (the message names the supported
         ones).
+    causepairs.distributed.MissingExtraError
+        For ``backend="dask"`` without Dask installed (the message names the extra).
     Exception
         Whatever ``func`` raised, when that task's turn comes (a worker's traceback is chained
         as the cause). Tasks not yet started are cancelled.
@@ -380,3 +395,8 @@ def _chain_first(first, rest: Iterator[Any]) -> Iterator[Any]:
     yield first
     del first
     yield from rest
+
+
+# Registers "dask" in BACKENDS. At the end, so that the module it imports from (this one) is
+# complete whichever of the two is imported first; it does not import Dask.
+from . import distributed as _distributed  # noqa: E402,F401

@@ -257,7 +257,7 @@ def test_joblib_parallel_and_map_ordered_can_alternate():
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"n_jobs": 0}, "n_jobs"),
-    ({"backend": "dask"}, r"backend must be one of 'serial', 'joblib', got 'dask'"),
+    ({"backend": "ray"}, r"backend must be one of 'serial', 'joblib', 'dask', got 'ray'"),
     ({"backend": None}, "backend must be one of"),
     ({"progress": 3}, "progress must be a callable"),
     ({"size": "len"}, "size must be a callable"),
@@ -299,4 +299,17 @@ def test_a_backend_object_plugs_into_the_same_driver():
     assert backend.events[0] == ("start", 2)
     assert [e for e in backend.events if e[0] == "submit"] == [("submit", t) for t in range(4)]
     assert backend.events[-1] == ("close",)
-    assert set(BACKENDS) == {"serial", "joblib"}
+    assert set(BACKENDS) == {"serial", "joblib", "dask"}
+
+
+def test_importing_the_execution_layer_does_not_import_dask():
+    # The dask back end is registered at import, but Dask itself is imported only when used.
+    import subprocess
+    import sys
+
+    code = ("import sys, causepairs.execution as e; assert 'dask' in e.BACKENDS; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

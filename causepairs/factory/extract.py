@@ -1,13 +1,16 @@
 """Batch feature extraction: chunks of pairs, computed in worker processes, resumable on disk.
 
-:func:`extract_features` is the one entry point; :class:`PairFeatures` wraps it as a
-scikit-learn transformer. Pairs are processed in chunks (the unit of work of a worker and of
-an output part); every pair is computed independently, so the result is the same bits for any
-``n_jobs`` and any chunk size.
+:func:`extract_features` returns (or writes) the whole matrix; :func:`iter_feature_blocks`
+streams it, one chunk's rows at a time, for consumers that need no more than a chunk in
+memory (e.g. prediction). Both run the same code. Pairs are processed in chunks (the unit of
+work of a worker and of an output part); every pair is computed independently, so the result
+is the same bits for any ``n_jobs``, any back end (in-process, joblib, Dask) and any chunk
+size.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -22,7 +25,8 @@ from ..io import Pair, check_dataset, iter_pair_chunks
 from .compute import ENGINES, compute_pair
 from .spec import FeatureSet, _resolve, load_feature_set
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "ExtractionReport", "extract_features", "warm_up"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "ExtractionReport", "extract_features", "iter_feature_blocks",
+           "warm_up"]
 
 #: Pairs per task and per Parquet part: ~1-5 s of work on the full set, enough to hide the
 #: per-task and per-part overheads, small enough to lose little on a crash.
@@ -105,6 +109,11 @@ def warm_up(feature_set: FeatureSet, engine: str = "numba") -> None:
         compute_pair(feature_set, a, b, ta, tb, engine=engine)
 
 
+def _warm_up_in_worker(spec: dict, source: str, key: str, engine: str) -> None:
+    # What a Dask worker on another machine runs before its first task (see DaskBackend).
+    warm_up(_feature_set_in_worker(spec, source, key), engine)
+
+
 # -- inputs ----------------------------------------------------------------------------------
 
 def _rows_from_pairs(pairs: Iterable[Pair], types: pd.DataFrame) -> Iterator[tuple]:
@@ -130,12 +139,152 @@ def _as_feature_set(feature_set) -> FeatureSet:
     return feature_set if isinstance(feature_set, FeatureSet) else load_feature_set(feature_set)
 
 
-# -- the entry point -------------------------------------------------------------------------
+# -- the shared loop -------------------------------------------------------------------------
+
+def _check_options(feature_set, engine, chunk_size, backend, client) -> FeatureSet:
+    feature_set = _as_feature_set(feature_set)
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    if client is not None and backend != "dask":
+        raise ValueError(f"client= is for backend='dask', got backend={backend!r}")
+    return feature_set
+
+
+def _backend_for(backend, client, feature_set: FeatureSet, engine: str):
+    """What :func:`map_ordered` gets as ``backend``: the name, or a Dask back end on ``client``.
+
+    Called before any output is written, so that a missing Dask is reported first.
+    """
+    if backend != "dask":
+        return backend
+    from ..distributed import DaskBackend
+
+    DaskBackend.check_available()
+    if client is None:
+        return backend
+    warmup = functools.partial(_warm_up_in_worker, feature_set.spec, feature_set.source,
+                               feature_set.hash, engine)
+    return DaskBackend(client, worker_warmup=warmup)
+
+
+def _computed_chunks(feature_set: FeatureSet, rows: Iterator[tuple], *, chunk_size: int,
+                     engine: str, n_jobs, backend, progress, report: ExtractionReport,
+                     skip: frozenset[int] = frozenset(), n_tasks: int | None = None
+                     ) -> Iterator[tuple[int, list[str], np.ndarray]]:
+    """``(chunk index, SampleIDs, float32 rows)`` of every chunk not in ``skip``, in order.
+
+    The one loop under both entry points: rows stream from their source, chunks in ``skip``
+    (finished on an earlier run) are read past without computing, at most a window of chunks
+    is in flight, and each result is handed over, then dropped. Arguments of the execution
+    layer (``n_jobs``, ``backend``) are checked now, the work starts with the first item.
+    """
+    key = feature_set.hash
+    tasks = ((index, feature_set.spec, feature_set.source, key, engine, chunk)
+             for index, chunk in enumerate(_chunked(rows, chunk_size)) if index not in skip)
+    results = map_ordered(_compute_chunk, tasks, n_jobs=n_jobs, backend=backend,
+                          progress=progress, size=lambda task: len(task[5]),
+                          warmup=lambda: warm_up(feature_set, engine), n_tasks=n_tasks)
+    return _record(results, report)
+
+
+def _record(results, report: ExtractionReport) -> Iterator[tuple[int, list[str], np.ndarray]]:
+    try:
+        for index, ids, matrix, degenerate, failed, messages in results:
+            report.degenerate.extend(degenerate)
+            report.failed_cells += failed
+            report.messages.extend(messages)
+            report.n_pairs += len(ids)
+            yield index, ids, matrix
+    finally:
+        results.close()
+
+
+def _warn_if_incomplete(report: ExtractionReport, stacklevel: int) -> None:
+    if report.degenerate or report.failed_cells:
+        warnings.warn(f"feature extraction: {report.summary()}", RuntimeWarning,
+                      stacklevel=stacklevel + 1)
+
+
+# -- the entry points -----------------------------------------------------------------------
+
+def iter_feature_blocks(pairs, publicinfo=None, feature_set="fast", *, n_jobs: int = 1,
+                        chunk_size: int = DEFAULT_CHUNK_SIZE, backend="joblib", client=None,
+                        progress=None, report: ExtractionReport | None = None,
+                        engine: str = "numba") -> Iterator[tuple[pd.Index, np.ndarray]]:
+    """Stream the feature matrix of many pairs, one chunk of rows at a time, in input order.
+
+    Arguments are checked, and a pairs file validated, at the call; the work starts with the
+    first block requested. Memory stays that of a few chunks, whatever the number of pairs:
+    a consumer that keeps only a summary of each block (e.g. a model's scores) runs in
+    constant memory. Closing the iterator early cancels the chunks not yet started.
+
+    Parameters
+    ----------
+    pairs : path, or iterable of :class:`~causepairs.io.Pair`, or SyntheticPairs
+        A ``*_pairs.csv`` file (validated whole before any work starts, then streamed), or
+        pairs in memory.
+    publicinfo : path or pandas.DataFrame, optional
+        Variable types (``A type``, ``B type``) indexed by SampleID. Required unless ``pairs``
+        is a :class:`~causepairs.synth.SyntheticPairs`, which carries its own.
+    feature_set : str, path or FeatureSet
+        ``"fast"``, ``"full"``, a ``.toml`` path, or a loaded set.
+    n_jobs : int
+        Worker processes (1: in-process; -1: all cores). With ``backend="dask"`` and no
+        ``client`` (or ``client="local"``): the workers of a local Dask cluster started for
+        this call; ignored for a running cluster, whose worker threads are all used.
+    chunk_size : int
+        Pairs per task.
+    backend : {"joblib", "dask", "serial"} or Backend
+        Where chunks are computed (see :func:`causepairs.execution.map_ordered`).
+    client : distributed.Client or str, optional
+        With ``backend="dask"``: a client, a scheduler address (``"tcp://host:8786"``) or
+        ``"local"`` (the default, see ``n_jobs``).
+    progress : callable, optional
+        Called with the number of pairs finished after each chunk.
+    report : ExtractionReport, optional
+        Filled in, chunk by chunk, with counts of pairs, degenerate pairs and failed cells.
+    engine : {"numba", "reference"}
+        ``reference`` computes the same columns with the slow scikit-learn/SciPy/NumPy
+        references of the kernels (for checking and benchmarking).
+
+    Yields
+    ------
+    ids : pandas.Index
+        The chunk's SampleIDs, named ``SampleID``.
+    matrix : numpy.ndarray
+        float32, one row per pair of ``ids``, columns in the order of ``feature_set.columns``;
+        the rows :func:`extract_features` returns for these pairs, bit for bit.
+
+    Warns
+    -----
+    RuntimeWarning
+        After the last block, if pairs were degenerate or cells failed (see ``report``).
+    """
+    feature_set = _check_options(feature_set, engine, chunk_size, backend, client)
+    report = report if report is not None else ExtractionReport()
+    backend = _backend_for(backend, client, feature_set, engine)
+    ids, rows = _plan_rows(pairs, publicinfo)
+    n_tasks = -(-len(ids) // chunk_size) or None
+    del ids  # only the count is needed: blocks carry their own SampleIDs
+    chunks = _computed_chunks(feature_set, rows, chunk_size=chunk_size, engine=engine,
+                              n_jobs=n_jobs, backend=backend, progress=progress,
+                              report=report, n_tasks=n_tasks)
+    return _blocks(chunks, report)
+
+
+def _blocks(chunks, report: ExtractionReport) -> Iterator[tuple[pd.Index, np.ndarray]]:
+    for _, ids, matrix in chunks:
+        yield pd.Index(ids, name="SampleID"), matrix
+    _warn_if_incomplete(report, stacklevel=2)
+
 
 def extract_features(pairs, publicinfo=None, feature_set="fast", *, n_jobs: int = 1,
                      chunk_size: int = DEFAULT_CHUNK_SIZE, out=None, progress=None,
                      report: ExtractionReport | None = None,
-                     engine: str = "numba", load: bool = True) -> pd.DataFrame | None:
+                     engine: str = "numba", load: bool = True, backend="joblib",
+                     client=None) -> pd.DataFrame | None:
     """Compute a feature matrix for many pairs.
 
     Parameters
@@ -149,12 +298,25 @@ def extract_features(pairs, publicinfo=None, feature_set="fast", *, n_jobs: int 
     feature_set : str, path or FeatureSet
         ``"fast"``, ``"full"``, a ``.toml`` path, or a loaded set.
     n_jobs : int
-        Worker processes (1: in-process; -1: all cores).
+        Worker processes (1: in-process; -1: all cores). With ``backend="dask"`` and no
+        ``client`` (or ``client="local"``): the workers of a local Dask cluster started for
+        this call; ignored for a running cluster, whose worker threads are all used.
     chunk_size : int
         Pairs per task and per output part.
     out : path, optional
         A Parquet directory: one part per chunk, each written atomically. Rerunning with the
-        same ``out`` skips the chunks already finished (resume after a crash).
+        same ``out`` skips the chunks already finished (resume after a crash), whatever the
+        back end and ``n_jobs`` of either run.
+    load : bool
+        With ``out``, False skips reading the finished matrix back and returns None: a
+        command-line run only needs the parts on disk, and reading thousands of columns back
+        costs time and memory.
+    backend : {"joblib", "dask", "serial"} or Backend
+        Where chunks are computed (see :func:`causepairs.execution.map_ordered`); the result
+        is the same bits whatever the back end.
+    client : distributed.Client or str, optional
+        With ``backend="dask"``: a client, a scheduler address (``"tcp://host:8786"``) or
+        ``"local"`` (the default, see ``n_jobs``).
     progress : callable, optional
         Called with the number of pairs finished after each chunk.
     report : ExtractionReport, optional
@@ -162,10 +324,6 @@ def extract_features(pairs, publicinfo=None, feature_set="fast", *, n_jobs: int 
     engine : {"numba", "reference"}
         ``reference`` computes the same columns with the slow scikit-learn/SciPy/NumPy
         references of the kernels (for checking and benchmarking).
-    load : bool
-        With ``out``, False skips reading the finished matrix back and returns None: a
-        command-line run only needs the parts on disk, and reading thousands of columns back
-        costs time and memory.
 
     Returns
     -------
@@ -173,16 +331,18 @@ def extract_features(pairs, publicinfo=None, feature_set="fast", *, n_jobs: int 
         float32 features, one row per pair indexed by SampleID, columns sorted by name. A
         degenerate pair (constant, too short, non-finite) gives a NaN row; a failure in one
         cell leaves NaN in its columns; both are counted in ``report`` and warned about.
+
+    See Also
+    --------
+    iter_feature_blocks : the same rows, streamed one chunk at a time.
     """
-    feature_set = _as_feature_set(feature_set)
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
-    if not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    feature_set = _check_options(feature_set, engine, chunk_size, backend, client)
     report = report if report is not None else ExtractionReport()
+    columns = list(feature_set.columns)
+    backend = _backend_for(backend, client, feature_set, engine)
 
     ids, rows = _plan_rows(pairs, publicinfo)
-    chunks_ids = [ids[i:i + chunk_size] for i in range(0, len(ids), chunk_size)]
+    n_chunks = -(-len(ids) // chunk_size)
     key = feature_set.hash
     store = None
     if out is not None:
@@ -194,45 +354,39 @@ def extract_features(pairs, publicinfo=None, feature_set="fast", *, n_jobs: int 
                                 "n_pairs": len(ids), "first_id": ids[0] if ids else "",
                                 "last_id": ids[-1] if ids else ""})
     try:
-        done = {i for i, cids in enumerate(chunks_ids) if store is not None
-                and store.done(i, cids)}
-        report.n_resumed = sum(len(chunks_ids[i]) for i in done)
+        done = frozenset(i for i in range(n_chunks) if store is not None and store.done(
+            i, ids[i * chunk_size:(i + 1) * chunk_size]))
+        report.n_resumed = sum(len(ids[i * chunk_size:(i + 1) * chunk_size]) for i in done)
         if progress is not None and report.n_resumed:
             progress(report.n_resumed)
 
-        # Lazy: rows stream from the file, finished chunks are read past without computing.
-        tasks = ((index, feature_set.spec, feature_set.source, key, engine, chunk)
-                 for index, chunk in enumerate(_chunked(rows, chunk_size)) if index not in done)
-        blocks: dict[int, pd.DataFrame] = {}
-        results = map_ordered(_compute_chunk, tasks, n_jobs=n_jobs, progress=progress,
-                              size=lambda task: len(task[5]),
-                              warmup=lambda: warm_up(feature_set, engine),
-                              n_tasks=(len(chunks_ids) - len(done)) or None)
-        for index, cids, matrix, degenerate, failed, messages in results:
+        blocks: list[pd.DataFrame] = []
+        chunks = _computed_chunks(feature_set, rows, chunk_size=chunk_size, engine=engine,
+                                  n_jobs=n_jobs, backend=backend,
+                                  progress=progress, report=report, skip=done,
+                                  n_tasks=(n_chunks - len(done)) or None)
+        for index, cids, matrix in chunks:
             frame = pd.DataFrame(matrix, index=pd.Index(cids, name="SampleID"),
-                                 columns=list(feature_set.columns))
-            report.degenerate.extend(degenerate)
-            report.failed_cells += failed
-            report.messages.extend(messages)
+                                 columns=columns, copy=False)
             if store is not None:
                 store.write(index, frame)
             else:
-                blocks[index] = frame
+                blocks.append(frame)
+            del frame, matrix
         report.n_pairs = len(ids)
         if store is not None:
-            store.complete(len(chunks_ids))
-            result = store.read(expected_count=len(chunks_ids)) if load else None
+            store.complete(n_chunks)
+            result = store.read(expected_count=n_chunks) if load else None
         else:
-            result = (pd.concat([blocks[i] for i in sorted(blocks)]) if blocks else
+            result = (pd.concat(blocks) if blocks else
                       pd.DataFrame(np.empty((0, len(feature_set)), np.float32),
-                                   columns=list(feature_set.columns),
-                                   index=pd.Index([], name="SampleID")))
+                                   columns=columns, index=pd.Index([], name="SampleID")))
     finally:
         if store is not None:
             store.close()
-    if report.degenerate or report.failed_cells:
-        warnings.warn(f"feature extraction: {report.summary()}", RuntimeWarning, stacklevel=2)
+    _warn_if_incomplete(report, stacklevel=2)
     return result
+
 
 
 def _plan_rows(pairs, publicinfo) -> tuple[list[str], Iterator[tuple]]:
