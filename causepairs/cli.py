@@ -75,6 +75,55 @@ def _existing_file(text: str) -> Path:
     return path
 
 
+def _scheduler(text: str) -> str:
+    if text != "local" and not re.fullmatch(r"[A-Za-z0-9+]+://\S+|[^\s:/]+:\d+", text):
+        raise argparse.ArgumentTypeError(
+            f"expected 'local' or a Dask scheduler address such as tcp://host:8786, got {text!r}")
+    return text
+
+
+# --------------------------------------------------------------------------------------------
+# Where the work runs: flags shared by the commands that compute features.
+# --------------------------------------------------------------------------------------------
+
+N_JOBS_HELP = ("worker processes; -1 for all cores (default: 1, or all cores with --backend "
+               "dask and a local cluster); the output is the same for any J")
+
+
+def _add_backend_flags(parser) -> None:
+    """Declare ``--backend`` and ``--scheduler`` (check them with :func:`_check_backend_flags`)."""
+    parser.add_argument("--backend", choices=("joblib", "dask"), default="joblib",
+                        help="joblib worker processes on this machine (default) or a Dask "
+                             "cluster (needs the dask extra); same output either way")
+    parser.add_argument("--scheduler", type=_scheduler, metavar="ADDRESS|local",
+                        help="with --backend dask: a running scheduler (tcp://host:8786) or "
+                             "'local', a cluster of --n-jobs worker processes on this machine "
+                             "started for this run (default)")
+
+
+def _check_backend_flags(parser, args) -> None:
+    """Usage errors between the back-end flags (exit 2, one line)."""
+    if args.scheduler is not None and args.backend != "dask":
+        parser.error("--scheduler needs --backend dask")
+
+
+def _backend_from_args(args) -> dict:
+    """Keyword arguments ``n_jobs``, ``backend`` and ``client`` for the feature extraction."""
+    if args.backend == "dask":
+        # A local cluster uses every core unless told otherwise: asking for Dask on one
+        # worker would only add its start-up. A running cluster ignores n_jobs.
+        return {"n_jobs": -1 if args.n_jobs is None else args.n_jobs, "backend": "dask",
+                "client": args.scheduler or "local"}
+    return {"n_jobs": 1 if args.n_jobs is None else args.n_jobs, "backend": "joblib"}
+
+
+def _where(execution: dict) -> str:
+    """How a run's work was spread, for its summary line."""
+    if execution["backend"] == "dask" and execution["client"] != "local":
+        return f"dask scheduler {execution['client']}"
+    return f"{execution['backend']}, n_jobs {execution['n_jobs']}"
+
+
 # --------------------------------------------------------------------------------------------
 # generate
 # --------------------------------------------------------------------------------------------
@@ -99,26 +148,17 @@ def _add_generate(sub) -> None:
 
 
 def _run_generate(args) -> int:
-    from .io import Pair, write_csv_table, write_pairs, write_publicinfo, write_target
     from ._progress import progress_bar
     from .summary import dataset_summary
-    from .synth import generate_pairs
+    from .synth import write_synthetic_dataset
 
-    if args.out.exists() and not args.out.is_dir():
-        raise CausepairsError(f"{args.out}: exists and is not a directory")
     start = time.perf_counter()
-    with progress_bar(args.n_pairs, "generating", quiet=args.quiet) as bar:
-        data = generate_pairs(args.n_pairs, args.seed, prefix=args.prefix, n_jobs=args.n_jobs,
-                              progress=bar.update)
-    args.out.mkdir(parents=True, exist_ok=True)
-    paths = {kind: args.out / f"{args.prefix}_{kind}.csv"
-             for kind in ("pairs", "publicinfo", "target", "recipes")}
-    pairs = (Pair(sid, a, b) for sid, a, b in zip(data.sample_ids, data.a, data.b))
-    with progress_bar(args.n_pairs, "writing", quiet=args.quiet) as bar:
-        write_pairs(paths["pairs"], _counting(pairs, bar))
-    write_publicinfo(paths["publicinfo"], data.publicinfo)
-    write_target(paths["target"], data.target)
-    write_csv_table(paths["recipes"], data.recipes)
+    with progress_bar(args.n_pairs, "generating", quiet=args.quiet) as bar, \
+            progress_bar(args.n_pairs, "writing", quiet=args.quiet) as write_bar:
+        data, paths = write_synthetic_dataset(args.out, args.n_pairs, args.seed,
+                                              prefix=args.prefix, n_jobs=args.n_jobs,
+                                              progress=bar.update,
+                                              write_progress=write_bar.update)
     elapsed = time.perf_counter() - start
 
     sizes = np.fromiter((len(a) for a in data.a), dtype=np.int64, count=len(data.a))
@@ -130,12 +170,6 @@ def _run_generate(args) -> int:
     print(f"generated {args.n_pairs} pairs in {elapsed:.1f} s "
           f"(seed {args.seed}, n_jobs {args.n_jobs})")
     return 0
-
-
-def _counting(items, bar):
-    for item in items:
-        yield item
-        bar.update(1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -238,9 +272,8 @@ def _add_features(sub) -> None:
                    help="a built-in feature set (fast, full) or a feature-set TOML file")
     p.add_argument("--out", type=Path, metavar="F.parquet",
                    help="output Parquet directory (required unless --list)")
-    p.add_argument("--n-jobs", type=_n_jobs, default=1, metavar="J",
-                   help="worker processes; -1 for all cores (default: 1); the output is the "
-                        "same for any J")
+    p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="J", help=N_JOBS_HELP)
+    _add_backend_flags(p)
     p.add_argument("--engine", choices=("numba", "reference"), default="numba",
                    help="numba kernels (default) or the slow scikit-learn/SciPy references, "
                         "for checking and benchmarking")
@@ -254,6 +287,7 @@ def _add_features(sub) -> None:
 
 
 def _check_features(parser, args) -> None:
+    _check_backend_flags(parser, args)
     if args.list:
         return
     missing = [flag for flag, value in (("--pairs", args.pairs),
@@ -280,6 +314,7 @@ def _run_features(args) -> int:
     if args.out.exists() and not args.out.is_dir():
         raise CausepairsError(f"{args.out}: exists and is not a directory")
     chunk_size = args.chunk_size or DEFAULT_CHUNK_SIZE
+    execution = _backend_from_args(args)
     # The bar's total: publicinfo holds exactly the pairs' SampleIDs once the data set is
     # valid. If it cannot be read, extract_features reports the problem in its usual order.
     try:
@@ -300,16 +335,16 @@ def _run_features(args) -> int:
     with progress_bar(total, "features", quiet=args.quiet) as bar, warnings.catch_warnings():
         warnings.simplefilter("always")
         warnings.showwarning = count_warning
-        extract_features(args.pairs, args.publicinfo, feature_set, n_jobs=args.n_jobs,
-                         chunk_size=chunk_size, out=args.out, progress=bar.update,
-                         report=report, engine=args.engine, load=False)
+        extract_features(args.pairs, args.publicinfo, feature_set, chunk_size=chunk_size,
+                         out=args.out, progress=bar.update, report=report, engine=args.engine,
+                         load=False, **execution)
     elapsed = time.perf_counter() - start
 
     computed = report.n_pairs - report.n_resumed
     rate = f"{computed / elapsed:.2f} pairs/s" if computed and elapsed > 0 else "-"
     print(f"features: {report.n_pairs} pairs x {len(feature_set)} columns "
           f"(set {feature_set.name}, engine {args.engine}) -> {args.out}")
-    print(f"time: {elapsed:.1f} s, {rate} ({computed} computed, n_jobs {args.n_jobs})")
+    print(f"time: {elapsed:.1f} s, {rate} ({computed} computed, {_where(execution)})")
     print(f"report: {report.summary()}")
     if report.degenerate or report.failed_cells or other_warnings:
         parts = [f"{len(report.degenerate)} degenerate pairs (NaN rows)",
@@ -342,10 +377,13 @@ def _add_train(sub) -> None:
                    default="regression")
     p.add_argument("--cv-folds", type=_positive_int, default=5, metavar="K",
                    help="folds of the cross-validation reported and saved (default 5; 1: none)")
-    p.add_argument("--n-jobs", type=_n_jobs, default=1, metavar="J",
-                   help="worker processes for features; the model uses all cores")
+    p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="J",
+                   help="worker processes for features (the model uses all cores); -1 for "
+                        "all cores (default: 1, or all cores with --backend dask and a local "
+                        "cluster)")
+    _add_backend_flags(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(run=_run_train)
+    p.set_defaults(run=_run_train, check_args=lambda args: _check_backend_flags(p, args))
 
 
 def _feature_matrix(args, feature_set, ids):
@@ -370,8 +408,8 @@ def _feature_matrix(args, feature_set, ids):
                                   f"({len(missing)} missing)")
         return matrix.loc[ids]
     with progress_bar(len(ids), "features", quiet=args.quiet) as bar:
-        return extract_features(args.pairs, args.publicinfo, feature_set, n_jobs=args.n_jobs,
-                                progress=bar.update)
+        return extract_features(args.pairs, args.publicinfo, feature_set, progress=bar.update,
+                                **_backend_from_args(args))
 
 
 def _run_train(args) -> int:
@@ -422,23 +460,107 @@ def _add_predict(sub) -> None:
     p.add_argument("--out", type=Path, required=True, metavar="submission.csv")
     p.add_argument("--features", type=Path, metavar="F.parquet",
                    help="features already computed with the model's feature set")
-    p.add_argument("--n-jobs", type=_n_jobs, default=1, metavar="J")
+    p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="J", help=N_JOBS_HELP)
+    _add_backend_flags(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(run=_run_predict)
+    p.set_defaults(run=_run_predict, check_args=lambda args: _check_backend_flags(p, args))
 
 
 def _run_predict(args) -> int:
+    import warnings
+
     import pandas as pd
 
     from .io import check_dataset, write_submission
     from .model import CausalDirectionModel
 
     model = CausalDirectionModel.load(args.model)
-    summary, _, _ = check_dataset(args.pairs, args.publicinfo)
-    features = _feature_matrix(args, model.feature_set, summary.sample_ids)
-    scores = pd.Series(model.predict(features), index=features.index)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        if args.features is not None:
+            summary, _, _ = check_dataset(args.pairs, args.publicinfo)
+            features = _feature_matrix(args, model.feature_set, summary.sample_ids)
+            scores = pd.Series(model.predict(features), index=features.index)
+        else:
+            scores = _streamed_scores(args, model)
+    for warning in caught:
+        print(f"causepairs predict: warning: {warning.message}", file=sys.stderr)
     write_submission(args.out, scores)
     print(f"wrote {len(scores)} scores to {args.out} (model {args.model})")
+    return 0
+
+
+def _streamed_scores(args, model):
+    """Scores of every pair, features computed and scored chunk by chunk.
+
+    Only the scores (one float per pair) and SampleIDs are kept, so memory does not grow
+    with the number of pairs beyond them, whatever the width of the feature set.
+    """
+    import pandas as pd
+
+    from ._progress import progress_bar
+    from .factory.extract import iter_feature_blocks
+    from .io import read_publicinfo
+
+    columns = list(model.feature_set.columns)
+    blocks = iter_feature_blocks(args.pairs, args.publicinfo, model.feature_set,
+                                 **_backend_from_args(args))
+    # iter_feature_blocks has validated the data set: publicinfo holds the pairs' SampleIDs.
+    total = len(read_publicinfo(args.publicinfo))
+    ids: list[str] = []
+    parts: list[np.ndarray] = []
+    with progress_bar(total, "predict", quiet=args.quiet) as bar:
+        for chunk_ids, matrix in blocks:
+            frame = pd.DataFrame(matrix, index=chunk_ids, columns=columns, copy=False)
+            parts.append(np.asarray(model.predict(frame), dtype=np.float64))
+            ids.extend(chunk_ids)
+            bar.update(len(chunk_ids))
+            del frame, matrix
+    scores = np.concatenate(parts) if parts else np.empty(0, dtype=np.float64)
+    return pd.Series(scores, index=pd.Index(ids, name="SampleID"))
+
+
+# --------------------------------------------------------------------------------------------
+# run
+# --------------------------------------------------------------------------------------------
+
+def _add_run(sub) -> None:
+    p = sub.add_parser(
+        "run", help="run a declarative pipeline: generate, features, evaluate, train, predict, "
+                    "report",
+        description="Run the steps a pipeline file declares (data, features, cross-validated "
+                    "choice among model candidates, final fit, held-out predictions and score, "
+                    "report). Finished steps whose inputs did not change are skipped, so a "
+                    "rerun after a crash or a change of settings redoes only what it must. "
+                    "The last line is heldout_bidirectional_auc=0.xxxx when the held-out set "
+                    "has a target.")
+    p.add_argument("pipeline", metavar="PIPELINE",
+                   help="a built-in pipeline (demo, full) or a pipeline TOML file")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="output directory (default: the pipeline's [pipeline] out)")
+    p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="J",
+                   help="worker processes and LightGBM threads (default: the pipeline's "
+                        "n_jobs); results do not depend on it")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(run=_run_run)
+
+
+def _run_run(args) -> int:
+    from .pipeline import run_pipeline
+
+    start = time.perf_counter()
+    result = run_pipeline(args.pipeline, out=args.out, n_jobs=args.n_jobs, quiet=args.quiet)
+    table = result.candidates.to_string(float_format=lambda v: f"{v:.4f}")
+    print(f"candidates (bidirectional AUC of out-of-fold scores):\n{table}")
+    for kind in ("model", "submission", "report_markdown", "report_json", "report_roc",
+                 "report_importance"):
+        if kind in result.paths:
+            print(f"{kind.replace('_', ' ')}: {result.paths[kind]}")
+    print(f"pipeline finished in {time.perf_counter() - start:.1f} s "
+          f"({len(result.steps_run)} steps run, {len(result.steps_skipped)} up to date)")
+    print(f"cv_bidirectional_auc={result.cv_auc:.4f} (candidate {result.chosen})")
+    if result.heldout_auc is not None:
+        print(f"heldout_bidirectional_auc={result.heldout_auc:.4f}")
     return 0
 
 
@@ -461,7 +583,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                 parser_class=_Parser)
-    for add in (_add_generate, _add_check, _add_score, _add_features, _add_train, _add_predict):
+    for add in (_add_generate, _add_check, _add_score, _add_features, _add_train, _add_predict,
+                _add_run):
         add(sub)
     return parser
 

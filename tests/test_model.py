@@ -193,3 +193,18 @@ def test_training_score_beats_a_permuted_label_model(feature_set, data):
     permuted = CausalDirectionModel(feature_set, **SMALL).fit(
         X, np.random.default_rng(0).permutation(y.to_numpy()))
     assert bidirectional_auc(y, real.predict(X)) > bidirectional_auc(y, permuted.predict(X)) + 0.1
+
+
+@pytest.mark.parametrize("formulation", FORMULATIONS)
+def test_feature_importances_find_the_planted_column(feature_set, data, formulation):
+    X, y = data
+    planted = _planted(feature_set, X, y)
+    column = next(c for c in feature_set.columns if c.startswith("diff|"))
+    model = CausalDirectionModel(feature_set, formulation, **SMALL).fit(planted, y)
+    gain = model.feature_importances("gain")
+    assert list(gain.index) == list(feature_set.columns) and (gain >= 0).all()
+    assert gain.idxmax() == column
+    split = model.feature_importances("split")
+    assert split.sum() > 0 and split[column] > 0
+    with pytest.raises(ValueError, match="gain"):
+        model.feature_importances("cover")

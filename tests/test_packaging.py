@@ -15,3 +15,12 @@ def test_every_package_is_listed():
     assert found <= listed, f"add to setup.cfg [options] packages: {sorted(found - listed)}"
     assert "causepairs._features" in listed
     assert (ROOT / "features" / "fast.toml").is_file()
+
+
+def test_pipelines_ship_as_package_data():
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    assert "causepairs._pipelines" in config["options"]["packages"].split()
+    assert "causepairs._pipelines = pipelines" in config["options"]["package_dir"]
+    assert (ROOT / "pipelines" / "demo.toml").is_file()
+    assert (ROOT / "pipelines" / "full.toml").is_file()

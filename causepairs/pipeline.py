@@ -1,0 +1,738 @@
+"""Declarative end-to-end runs: ``causepairs run PIPELINE.toml``.
+
+A pipeline file declares the data (generated, or challenge files), the feature set, the model
+and its candidates, the evaluation and the outputs; :func:`run_pipeline` runs the steps
+
+    data:train, data:heldout -> features:train, features:heldout -> evaluate -> train
+    -> predict -> report
+
+and writes everything under one output directory::
+
+    data/            generated challenge files (TRAIN_pairs.csv, ...)
+    features/        one Parquet directory per data set (resumable parts)
+    evaluation/      per-candidate cross-validation results (JSON, out-of-fold scores)
+    model/           the final model (LightGBM text + metadata.json)
+    submission.csv   SampleID,Target scores of the held-out set
+    report/          report.md, report.json, roc.png, importance.png
+    pipeline_state.json   the finished steps, each with the fingerprint of its inputs
+
+Resuming: each step has a fingerprint (its settings and the fingerprints of the steps it
+reads); a rerun skips a finished step whose fingerprint is unchanged and whose outputs are
+still there, and a feature step interrupted half-way resumes from its finished parts. Change
+a setting and exactly the steps downstream of it run again.
+
+Choosing the model by evidence: every candidate (e.g. one per formulation, or per
+regularisation) is cross-validated twice, ordinarily (stratified K-fold) and grouped by
+generator family (no mechanism, or noise, family is in both the training and the scoring
+folds), and by default the one with the best *grouped* score is fitted on all training pairs.
+The ordinary score measures fit to our own generator; the grouped one is the closer estimate
+of how the model fares on pairs that no generator made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .errors import CausepairsError
+from .io import atomic_path
+
+__all__ = ["DataSpec", "PipelineError", "PipelineSpec", "PipelineResult", "builtin_pipelines",
+           "load_pipeline", "run_pipeline"]
+
+
+class PipelineError(CausepairsError):
+    """A pipeline file that cannot be run: unknown key, wrong type, missing file."""
+
+
+# --------------------------------------------------------------------------------------------
+# The spec
+# --------------------------------------------------------------------------------------------
+
+#: CausalDirectionModel parameters a pipeline may set ([model] and candidates).
+MODEL_KEYS = ("formulation", "n_estimators", "learning_rate", "num_leaves", "min_child_samples",
+              "subsample", "colsample_bytree", "reg_lambda", "random_state")
+#: GeneratorConfig fields a generated data set may set besides n_pairs, seed and prefix.
+GENERATOR_KEYS = ("min_size", "max_size")
+SELECT_BY = ("grouped", "cv")
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """One data set: generated (``n_pairs``, ``seed``) or read from challenge files."""
+
+    name: str
+    generate: dict | None = None
+    pairs: Path | None = None
+    publicinfo: Path | None = None
+    target: Path | None = None
+    recipes: Path | None = None
+
+    @property
+    def prefix(self) -> str:
+        return (self.generate or {}).get("prefix", self.name)
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    """A parsed, validated pipeline file (see :func:`load_pipeline`)."""
+
+    name: str
+    source: str
+    description: str
+    out: Path
+    n_jobs: int
+    train: DataSpec
+    heldout: DataSpec | None
+    feature_set: str
+    chunk_size: int
+    model: dict
+    candidates: dict[str, dict]
+    folds: int
+    group_by: tuple[str, ...]
+    group_folds: int
+    select_by: str
+    submission: str = "submission.csv"
+    report: str = "report"
+    seed: int = 0
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+
+def _builtin_folder() -> Path:
+    installed = resources.files("causepairs") / "_pipelines"
+    if installed.is_dir():
+        return Path(str(installed))
+    return Path(__file__).resolve().parents[1] / "pipelines"
+
+
+def builtin_pipelines() -> list[str]:
+    """Names of the pipelines shipped with causepairs (``pipelines/*.toml``)."""
+    folder = _builtin_folder()
+    if not folder.is_dir():
+        return []
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+class _Table:
+    """Typed access to one TOML table, with errors that name the file and the key."""
+
+    def __init__(self, source: str, where: str, values: Any):
+        if not isinstance(values, dict):
+            raise PipelineError(f"{source}: [{where}] must be a table")
+        self.source, self.where, self.values = source, where, dict(values)
+        self._used: set[str] = set()
+
+    def _fail(self, key: str, problem: str) -> PipelineError:
+        where = f"[{self.where}] " if self.where else ""
+        return PipelineError(f"{self.source}: {where}{key}: {problem}")
+
+    def get(self, key: str, kind, default=None, *, required: bool = False):
+        self._used.add(key)
+        if key not in self.values:
+            if required:
+                raise self._fail(key, "is required")
+            return default
+        value = self.values[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds:
+            raise self._fail(key, f"expected {'/'.join(k.__name__ for k in kinds)}, got {value!r}")
+        if not isinstance(value, kinds):
+            raise self._fail(key, f"expected {'/'.join(k.__name__ for k in kinds)}, got {value!r}")
+        return value
+
+    def table(self, key: str) -> "_Table | None":
+        self._used.add(key)
+        if key not in self.values:
+            return None
+        return _Table(self.source, f"{self.where}.{key}" if self.where else key,
+                      self.values[key])
+
+    def done(self) -> None:
+        unknown = sorted(set(self.values) - self._used)
+        if unknown:
+            raise self._fail(unknown[0], "unknown key")
+
+
+def _positive(table: _Table, key: str, default: int | None, minimum: int = 1) -> int:
+    value = table.get(key, int, default)
+    if value is None or value < minimum:
+        raise table._fail(key, f"expected an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def _model_params(table: _Table) -> dict:
+    params = {}
+    for key in MODEL_KEYS:
+        kind = str if key == "formulation" else ((int, float) if key in (
+            "learning_rate", "subsample", "colsample_bytree", "reg_lambda") else int)
+        value = table.get(key, kind)
+        if value is not None:
+            params[key] = value
+    return params
+
+
+def _data_spec(source: str, base: Path, name: str, table: _Table) -> DataSpec:
+    generate = table.table("generate")
+    if generate is not None:
+        params = {"n_pairs": _positive(generate, "n_pairs", None),
+                  "seed": _positive(generate, "seed", None, minimum=0),
+                  "prefix": generate.get("prefix", str, name)}
+        for key in GENERATOR_KEYS:
+            value = generate.get(key, int)
+            if value is not None:
+                params[key] = value
+        generate.done()
+        table.done()
+        return DataSpec(name, generate=params)
+    paths = {}
+    for key in ("pairs", "publicinfo", "target", "recipes"):
+        value = table.get(key, str)
+        if value is not None:
+            path = Path(value)
+            paths[key] = path if path.is_absolute() else base / path
+    table.done()
+    for key in ("pairs", "publicinfo"):
+        if key not in paths:
+            raise PipelineError(f"{source}: [data.{name}] needs either a [data.{name}.generate] "
+                                f"table or the files pairs and publicinfo")
+    for key, path in paths.items():
+        if not path.is_file():
+            raise PipelineError(f"{source}: [data.{name}] {key}: no such file: {path}")
+    return DataSpec(name, **paths)
+
+
+def load_pipeline(name_or_path) -> PipelineSpec:
+    """Read and validate a pipeline: a built-in name (``demo``, ``full``) or a TOML path.
+
+    File paths inside it are relative to the file; the output directory (``[pipeline] out``)
+    is relative to the current working directory.
+    """
+    path = Path(str(name_or_path))
+    if path.suffix == ".toml" or path.exists():
+        if not path.is_file():
+            raise PipelineError(f"{path}: pipeline file not found")
+        source, base = str(path), path.resolve().parent
+        text = path.read_text(encoding="utf-8")
+    else:
+        resource = _builtin_folder() / f"{name_or_path}.toml"
+        if not resource.is_file():
+            known = ", ".join(builtin_pipelines()) or "none installed"
+            raise PipelineError(f"unknown pipeline {name_or_path!r}; built-in: {known}; "
+                                "or give a path to a .toml file")
+        source, base = f"pipelines/{name_or_path}.toml", Path.cwd()
+        text = resource.read_text(encoding="utf-8")
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PipelineError(f"{source}: not valid TOML: {exc}") from None
+
+    root = _Table(source, "", raw)
+    head = root.table("pipeline") or _Table(source, "pipeline", {})
+    name = head.get("name", str, path.stem)
+    description = head.get("description", str, "")
+    out = Path(head.get("out", str, f"runs/{name}"))
+    n_jobs = head.get("n_jobs", int, -1)
+    if n_jobs == 0 or n_jobs < -1:
+        raise head._fail("n_jobs", f"expected a positive number of workers or -1, got {n_jobs}")
+    seed = head.get("seed", int, 0)
+    head.done()
+
+    data = root.table("data")
+    if data is None:
+        raise PipelineError(f"{source}: a [data.train] table is required")
+    train_table = data.table("train")
+    if train_table is None:
+        raise PipelineError(f"{source}: a [data.train] table is required")
+    train = _data_spec(source, base, "train", train_table)
+    heldout_table = data.table("heldout")
+    heldout = _data_spec(source, base, "heldout", heldout_table) if heldout_table else None
+    data.done()
+    if train.generate is None and train.target is None:
+        raise PipelineError(f"{source}: [data.train] needs a target file to train on")
+    if heldout is not None and train.prefix == heldout.prefix:
+        raise PipelineError(f"{source}: [data.train] and [data.heldout] need different "
+                            f"prefixes (both are {train.prefix!r})")
+
+    features = root.table("features") or _Table(source, "features", {})
+    feature_set = features.get("set", str, "fast")
+    chunk_size = _positive(features, "chunk_size", 32)
+    features.done()
+
+    model_table = root.table("model") or _Table(source, "model", {})
+    model = _model_params(model_table)
+    model_table.done()
+
+    evaluation = root.table("evaluation") or _Table(source, "evaluation", {})
+    folds = _positive(evaluation, "folds", 5, minimum=2)
+    group_by = tuple(evaluation.get("group_by", list, []))
+    if not all(isinstance(g, str) for g in group_by):
+        raise evaluation._fail("group_by", "expected a list of recipe column names")
+    group_folds = evaluation.get("group_folds", int, 0)
+    if group_folds == 1 or group_folds < 0:
+        raise evaluation._fail("group_folds", "expected 0 (leave one group out) or >= 2")
+    select_by = evaluation.get("select_by", str, "grouped" if group_by else "cv")
+    if select_by not in SELECT_BY:
+        raise evaluation._fail("select_by", f"expected one of {SELECT_BY}, got {select_by!r}")
+    if select_by == "grouped" and not group_by:
+        raise evaluation._fail("select_by", "'grouped' needs group_by")
+    candidates_table = evaluation.table("candidates")
+    candidates: dict[str, dict] = {}
+    if candidates_table is not None:
+        for cand_name in list(candidates_table.values):
+            cand = candidates_table.table(cand_name)
+            candidates[cand_name] = _model_params(cand)
+            cand.done()
+        candidates_table.done()
+    evaluation.done()
+    if not candidates:
+        candidates = {"model": {}}
+    if group_by and train.generate is None and train.recipes is None:
+        raise PipelineError(f"{source}: [evaluation] group_by needs the training recipes: "
+                            "generate the training set, or give [data.train] recipes")
+
+    outputs = root.table("outputs") or _Table(source, "outputs", {})
+    submission = outputs.get("submission", str, "submission.csv")
+    report = outputs.get("report", str, "report")
+    outputs.done()
+    root.done()
+
+    from .model import FORMULATIONS
+
+    for cand_name, params in candidates.items():
+        formulation = {**model, **params}.get("formulation", "regression")
+        if formulation not in FORMULATIONS:
+            raise PipelineError(f"{source}: candidate {cand_name!r}: formulation must be one "
+                                f"of {FORMULATIONS}, got {formulation!r}")
+    return PipelineSpec(name=name, source=source, description=description, out=out,
+                        n_jobs=n_jobs, train=train, heldout=heldout, feature_set=feature_set,
+                        chunk_size=chunk_size, model=model, candidates=candidates, folds=folds,
+                        group_by=group_by, group_folds=group_folds, select_by=select_by,
+                        submission=submission, report=report, seed=seed, raw=raw)
+
+
+# --------------------------------------------------------------------------------------------
+# Step bookkeeping
+# --------------------------------------------------------------------------------------------
+
+def _fingerprint(*parts) -> str:
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _file_stamp(path: Path) -> list:
+    stat = path.stat()
+    return [str(path.resolve()), stat.st_size, stat.st_mtime_ns]
+
+
+class _State:
+    """``pipeline_state.json``: finished steps with their fingerprints, outputs and times."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.steps: dict[str, dict] = {}
+        if path.is_file():
+            try:
+                self.steps = json.loads(path.read_text(encoding="utf-8")).get("steps", {})
+            except (json.JSONDecodeError, AttributeError):
+                self.steps = {}  # an unreadable state only costs a rerun
+
+    def finished(self, step: str, key: str, outputs: list[Path]) -> bool:
+        entry = self.steps.get(step)
+        return (entry is not None and entry.get("key") == key
+                and all(Path(p).exists() for p in outputs))
+
+    def record(self, step: str, key: str, seconds: float, **extra) -> None:
+        self.steps[step] = {"key": key, "seconds": round(seconds, 3), **extra}
+        with atomic_path(self.path) as tmp:
+            Path(tmp).write_text(json.dumps({"causepairs": __version__, "steps": self.steps},
+                                            indent=2) + "\n", encoding="utf-8")
+
+
+@dataclass
+class PipelineResult:
+    """What a run produced: paths, the chosen candidate and the headline scores."""
+
+    out: Path
+    steps_run: list[str]
+    steps_skipped: list[str]
+    chosen: str
+    candidates: pd.DataFrame
+    cv_auc: float
+    heldout_auc: float | None
+    paths: dict[str, Path]
+
+
+# --------------------------------------------------------------------------------------------
+# The run
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class _Data:
+    """A materialised data set: its files and its fingerprint."""
+
+    spec: DataSpec
+    pairs: Path
+    publicinfo: Path
+    target: Path | None
+    recipes: Path | None
+    key: str
+
+
+class _Runner:
+    def __init__(self, spec: PipelineSpec, out: Path, n_jobs: int, quiet: bool,
+                 log: Callable[[str], Any]):
+        self.spec, self.out, self.n_jobs, self.quiet, self.log = spec, out, n_jobs, quiet, log
+        self.state = _State(out / "pipeline_state.json")
+        self.ran: list[str] = []
+        self.skipped: list[str] = []
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def step(self, name: str, key: str, outputs: list[Path], work: Callable[[], dict | None]):
+        """Run ``work`` unless the step finished before with the same key and outputs."""
+        if self.state.finished(name, key, outputs):
+            self.skipped.append(name)
+            self.log(f"[{name}] up to date, skipped")
+            return self.state.steps[name]
+        self.log(f"[{name}] running")
+        started = time.perf_counter()
+        extra = work() or {}
+        seconds = time.perf_counter() - started
+        self.state.record(name, key, seconds, **extra)
+        self.ran.append(name)
+        self.log(f"[{name}] done in {seconds:.1f} s")
+        return self.state.steps[name]
+
+    def bar(self, total, desc):
+        from ._progress import progress_bar
+
+        return progress_bar(total, desc, quiet=self.quiet)
+
+    # -- steps -------------------------------------------------------------------------------
+
+    def data(self, spec: DataSpec) -> _Data:
+        if spec.generate is None:
+            key = _fingerprint("files", [_file_stamp(p) for p in
+                                         (spec.pairs, spec.publicinfo, spec.target, spec.recipes)
+                                         if p is not None])
+
+            def check():
+                from .io import check_dataset
+
+                check_dataset(spec.pairs, spec.publicinfo, spec.target)
+                return {"source": "files"}
+
+            self.step(f"data:{spec.name}", key, [spec.pairs, spec.publicinfo], check)
+            return _Data(spec, spec.pairs, spec.publicinfo, spec.target, spec.recipes, key)
+
+        from .synth import GeneratorConfig, dataset_paths, write_synthetic_dataset
+
+        params = dict(spec.generate)
+        key = _fingerprint("generate", params, __version__)
+        paths = dataset_paths(self.out / "data", spec.prefix)
+
+        def generate():
+            config = GeneratorConfig(**{k: params[k] for k in GENERATOR_KEYS if k in params})
+            with self.bar(params["n_pairs"], f"generate {spec.name}") as bar:
+                write_synthetic_dataset(self.out / "data", params["n_pairs"], params["seed"],
+                                        prefix=spec.prefix, config=config, n_jobs=self.n_jobs,
+                                        progress=bar.update)
+            return {"n_pairs": params["n_pairs"]}
+
+        self.step(f"data:{spec.name}", key, list(paths.values()), generate)
+        return _Data(spec, paths["pairs"], paths["publicinfo"], paths["target"],
+                     paths["recipes"], key)
+
+    def features(self, data: _Data, feature_set) -> tuple[Path, str]:
+        from .factory.extract import ExtractionReport, extract_features
+
+        out = self.out / "features" / f"{data.spec.name}.parquet"
+        key = _fingerprint("features", data.key, feature_set.hash, self.spec.chunk_size)
+
+        def compute():
+            import warnings
+
+            report = ExtractionReport()
+            total = len(pd.read_csv(data.publicinfo, usecols=[0]))
+            with self.bar(total, f"features {data.spec.name}") as bar, \
+                    warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", RuntimeWarning)
+                extract_features(data.pairs, data.publicinfo, feature_set, n_jobs=self.n_jobs,
+                                 chunk_size=self.spec.chunk_size, out=out, progress=bar.update,
+                                 report=report, load=False)
+            if caught:
+                self.log(f"[features:{data.spec.name}] warning: {report.summary()}")
+            return {"n_pairs": report.n_pairs, "n_columns": len(feature_set),
+                    "degenerate": len(report.degenerate), "failed_cells": report.failed_cells}
+
+        self.step(f"features:{data.spec.name}", key, [out / "_complete.json"], compute)
+        return out, key
+
+    def evaluate(self, feature_set, X: pd.DataFrame, y: pd.Series, groups: pd.DataFrame,
+                 features_key: str) -> tuple[str, pd.DataFrame, dict]:
+        """Cross-validate every candidate (ordinary and grouped); pick one; return all."""
+        from .model import cross_validate_model
+
+        spec = self.spec
+        folder = self.out / "evaluation"
+        results: dict[str, dict] = {}
+        for name, params in spec.candidates.items():
+            model_params = {**spec.model, **params}
+            key = _fingerprint("evaluate", features_key, model_params, spec.folds,
+                               spec.group_by, spec.group_folds, spec.seed, __version__)
+            path = folder / f"{name}.json"
+
+            def run_candidate(model_params=model_params, path=path):
+                make = dict(feature_set=feature_set, n_jobs=self.n_jobs, **model_params)
+                entry = {"params": model_params, "schemes": {}}
+                schemes = [("cv", None, spec.folds)]
+                for column in spec.group_by:
+                    labels = groups[column].astype(str).to_numpy()
+                    n_groups = len(np.unique(labels))
+                    if n_groups < 2:
+                        raise PipelineError(f"[evaluation] group_by {column!r}: the training "
+                                            "set has a single group; nothing to leave out")
+                    k = n_groups if spec.group_folds == 0 else min(spec.group_folds, n_groups)
+                    schemes.append((f"grouped:{column}", labels, k))
+                for scheme, labels, k in schemes:
+                    cv = cross_validate_model(make, X, y, labels, n_splits=k, seed=spec.seed)
+                    entry["schemes"][scheme] = {
+                        "auc": float(cv["auc"]), "n_splits": int(cv["n_splits"]),
+                        "fold_auc": [float(a) for a in cv["fold_auc"]],
+                        "fit_seconds": float(cv["fit_seconds"]),
+                        "oof_score": [float(s) for s in cv["oof_score"]]}
+                    self.log(f"  {name}: {scheme} bidirectional_auc={cv['auc']:.4f} "
+                             f"({cv['n_splits']} folds, fits {cv['fit_seconds']:.1f} s)")
+                entry["sample_ids"] = [str(s) for s in X.index]
+                with atomic_path(path) as tmp:
+                    Path(tmp).write_text(json.dumps(entry), encoding="utf-8")
+                return {"auc": {s: v["auc"] for s, v in entry["schemes"].items()}}
+
+            self.step(f"evaluate:{name}", key, [path], run_candidate)
+            results[name] = json.loads(path.read_text(encoding="utf-8"))
+
+        rows = {}
+        for name, entry in results.items():
+            schemes = entry["schemes"]
+            row = {f"{scheme} AUC": schemes[scheme]["auc"] for scheme in schemes}
+            grouped = [schemes[s]["auc"] for s in schemes if s.startswith("grouped:")]
+            row["grouped mean AUC"] = float(np.mean(grouped)) if grouped else np.nan
+            row["fit s"] = sum(s["fit_seconds"] for s in schemes.values())
+            rows[name] = row
+        table = pd.DataFrame.from_dict(rows, orient="index")
+        table.index.name = "candidate"
+        column = "grouped mean AUC" if spec.select_by == "grouped" else "cv AUC"
+        # Ties go to the candidate listed first in the file.
+        chosen = str(table[column].idxmax())
+        table.insert(0, "chosen", ["yes" if n == chosen else "" for n in table.index])
+        return chosen, table, results
+
+    # -- the whole run -----------------------------------------------------------------------
+
+    def run(self) -> PipelineResult:
+        from .factory.spec import load_feature_set
+        from .io import read_publicinfo, read_target, write_submission
+        from .metrics import score_breakdown
+        from .model import CausalDirectionModel
+
+        spec = self.spec
+        started = time.perf_counter()
+        train = self.data(spec.train)
+        heldout = self.data(spec.heldout) if spec.heldout is not None else None
+        feature_set = load_feature_set(spec.feature_set)
+        train_features, train_key = self.features(train, feature_set)
+        heldout_features = heldout_key = None
+        if heldout is not None:
+            heldout_features, heldout_key = self.features(heldout, feature_set)
+
+        X = pd.read_parquet(train_features)
+        target = read_target(train.target).loc[X.index]
+        y = target["Target"]
+        groups = pd.DataFrame(index=X.index)
+        if spec.group_by:
+            recipes = pd.read_csv(train.recipes, dtype={"SampleID": str}).set_index("SampleID")
+            missing = [c for c in spec.group_by if c not in recipes.columns]
+            if missing:
+                raise PipelineError(f"{spec.source}: [evaluation] group_by {missing[0]!r} is not "
+                                    f"a column of {train.recipes}")
+            groups = recipes.loc[X.index, list(spec.group_by)]
+        chosen, candidates, results = self.evaluate(feature_set, X, y, groups, train_key)
+        self.log(f"chosen candidate: {chosen} (by {spec.select_by} score)")
+
+        model_dir = self.out / "model"
+        model_params = {**spec.model, **spec.candidates[chosen]}
+        model_key = _fingerprint("train", train_key, model_params, __version__)
+        chosen_schemes = results[chosen]["schemes"]
+
+        def fit():
+            model = CausalDirectionModel(feature_set, n_jobs=self.n_jobs, **model_params)
+            model.fit(X, y)
+            cv_scores = {scheme: {"bidirectional_auc": v["auc"], "n_splits": v["n_splits"]}
+                         for scheme, v in chosen_schemes.items()}
+            cv_scores["bidirectional_auc"] = chosen_schemes["cv"]["auc"]
+            training = {"pipeline": spec.name, "pairs_file": str(train.pairs),
+                        "n_pairs": int(len(y)), "candidate": chosen,
+                        "details_counts": {str(k): int(v) for k, v in
+                                           target["Details"].value_counts().sort_index().items()}
+                        if target["Details"].notna().all() else None}
+            model.save(model_dir, training_summary=training, cv_scores=cv_scores)
+            return {"fit_seconds": model.fit_seconds_, "candidate": chosen}
+
+        train_step = self.step("train", model_key, [model_dir / "metadata.json"], fit)
+        model = CausalDirectionModel.load(model_dir, feature_set=feature_set)
+
+        paths = {"model": model_dir}
+        heldout_auc = None
+        heldout_scores = heldout_target = heldout_info = None
+        if heldout is not None:
+            submission = self.out / spec.submission
+            predict_key = _fingerprint("predict", model_key, heldout_key)
+
+            def predict():
+                features = pd.read_parquet(heldout_features)
+                scores = pd.Series(model.predict(features), index=features.index)
+                write_submission(submission, scores)
+                return {"n_pairs": int(len(scores))}
+
+            self.step("predict:heldout", predict_key, [submission], predict)
+            paths["submission"] = submission
+            if heldout.target is not None:
+                from .io import read_submission
+
+                heldout_target = read_target(heldout.target)
+                heldout_scores = read_submission(submission).loc[heldout_target.index]
+                heldout_info = read_publicinfo(heldout.publicinfo).loc[heldout_target.index]
+
+        # The report is cheap and always rewritten, so it reflects the state of every step.
+        report_dir = self.out / spec.report
+        cv_oof = pd.Series(chosen_schemes["cv"]["oof_score"], index=results[chosen]["sample_ids"])
+        train_info = read_publicinfo(train.publicinfo).loc[X.index]
+        report, heldout_auc = self.report(feature_set, model, candidates, chosen, results,
+                                          target, cv_oof, train_info, groups,
+                                          heldout_target, heldout_scores, heldout_info,
+                                          train_step, time.perf_counter() - started)
+        paths.update({f"report_{k}": v for k, v in report.write(report_dir).items()})
+        return PipelineResult(self.out, self.ran, self.skipped, chosen, candidates,
+                              float(chosen_schemes["cv"]["auc"]), heldout_auc, paths)
+
+    def report(self, feature_set, model, candidates, chosen, results, target, cv_oof,
+               train_info, groups, heldout_target, heldout_scores, heldout_info, train_step,
+               elapsed):
+        from .metrics import bidirectional_auc, score_breakdown
+        from .report import Report
+
+        spec = self.spec
+        report = Report(f"causepairs pipeline {spec.name!r}")
+        if spec.description:
+            report.add_text(None, spec.description)
+        steps = self.state.steps
+        report.add_facts("Run", "run", {
+            "pipeline file": spec.source,
+            "causepairs version": __version__,
+            "machine cores": os.cpu_count(),
+            "n_jobs": self.n_jobs,
+            "training pairs": len(target),
+            "held-out pairs": None if heldout_target is None else len(heldout_target),
+            "feature set": f"{feature_set.name} ({len(feature_set)} columns)",
+            "feature seconds (train)": steps.get("features:train", {}).get("seconds"),
+            "feature seconds (held-out)": steps.get("features:heldout", {}).get("seconds"),
+            "final fit seconds": train_step.get("fit_seconds"),
+            "chosen candidate": chosen,
+            "selected by": ("mean AUC of the grouped cross-validations (out of generator "
+                            "family)") if spec.select_by == "grouped" else "cross-validated AUC",
+            "steps run now": ", ".join(self.ran) or "none (all up to date)",
+        })
+        report.add_table(
+            "Candidates", "candidates", candidates,
+            note=(f"Bidirectional AUC of out-of-fold scores. `cv`: stratified {spec.folds}-fold; "
+                  "`grouped:COLUMN`: folds never share a value of the generator's recipe "
+                  "COLUMN (" + ("each family left out in turn" if spec.group_folds == 0 else
+                                f"{spec.group_folds} grouped folds") + "), an estimate of "
+                  "performance on pairs unlike any training pair. `fit s`: total LightGBM "
+                  "fit time of all folds."))
+        details = target["Details"] if target["Details"].notna().all() else None
+        report.add_breakdown(
+            f"Cross-validation of {chosen!r}", "cv_breakdown",
+            score_breakdown(target["Target"].to_numpy(), cv_oof.loc[target.index].to_numpy(),
+                            details, train_info["A type"], train_info["B type"]),
+            note=f"Out-of-fold scores of stratified {spec.folds}-fold cross-validation on the "
+                 "training pairs.")
+        for column in spec.group_by:
+            scheme = results[chosen]["schemes"][f"grouped:{column}"]
+            oof = pd.Series(scheme["oof_score"], index=results[chosen]["sample_ids"])
+            labels = groups[column].astype(str)
+            rows = {}
+            for value in sorted(labels.unique()):
+                member = labels.index[labels == value]
+                y_g = target.loc[member, "Target"].to_numpy()
+                rows[value] = {"n": len(member), "n_A>B": int((y_g == 1).sum()),
+                               "n_B>A": int((y_g == -1).sum()),
+                               "n_neither": int((y_g == 0).sum()),
+                               "bidirectional_auc": bidirectional_auc(y_g, oof.loc[member])}
+            table = pd.DataFrame.from_dict(rows, orient="index")
+            table.index.name = column
+            report.add_table(
+                f"Left-out {column.replace('_', ' ')}: {chosen!r}", f"grouped_{column}", table,
+                note=f"Each row: the pairs of one {column} value, scored by models that never "
+                     f"saw that value in training (pooled AUC {scheme['auc']:.4f}). A value "
+                     "with only one kind of target has no AUC (-).")
+        heldout_auc = None
+        if heldout_target is not None:
+            details = (heldout_target["Details"] if heldout_target["Details"].notna().all()
+                       else None)
+            breakdown = score_breakdown(heldout_target["Target"].to_numpy(),
+                                        heldout_scores.to_numpy(), details,
+                                        heldout_info["A type"], heldout_info["B type"])
+            heldout_auc = breakdown.overall
+            report.add_breakdown("Held-out set", "heldout", breakdown,
+                                 note="The final model (fitted on all training pairs) on the "
+                                      "held-out pairs.")
+        report.add_roc("cross-validation (out-of-fold)", target["Target"].to_numpy(),
+                       cv_oof.loc[target.index].to_numpy())
+        if heldout_target is not None:
+            report.add_roc("held-out", heldout_target["Target"].to_numpy(),
+                           heldout_scores.to_numpy())
+        report.add_importance(model.feature_importances("gain"))
+        return report, heldout_auc
+
+
+def run_pipeline(pipeline, *, out=None, n_jobs: int | None = None, quiet: bool = False,
+                 log: Callable[[str], Any] | None = None) -> PipelineResult:
+    """Run (or resume) a pipeline.
+
+    Parameters
+    ----------
+    pipeline : str, path or PipelineSpec
+        A built-in name (``demo``, ``full``), a TOML path, or a loaded spec.
+    out : path, optional
+        Output directory; default the pipeline's ``[pipeline] out``.
+    n_jobs : int, optional
+        Worker processes for generation and features, and LightGBM threads; default the
+        pipeline's ``[pipeline] n_jobs``. Results do not depend on it.
+    quiet : bool
+        No progress bars.
+    log : callable, optional
+        Receives one line per event (steps started, finished, skipped; scores); default
+        prints to stdout.
+    """
+    spec = pipeline if isinstance(pipeline, PipelineSpec) else load_pipeline(pipeline)
+    out = Path(out) if out is not None else spec.out
+    if out.exists() and not out.is_dir():
+        raise PipelineError(f"{out}: exists and is not a directory")
+    out.mkdir(parents=True, exist_ok=True)
+    if log is None:
+        def log(line):
+            print(line, flush=True)
+    runner = _Runner(spec, out, spec.n_jobs if n_jobs is None else n_jobs, quiet, log)
+    return runner.run()
