@@ -48,6 +48,19 @@ def _import_distributed():
     return distributed
 
 
+#: Dask config for the clusters and clients this module makes. Dask keeps, for debugging, the
+#: last ``distributed.admin.low-level-log-length`` (default 1000) messages of every batched
+#: stream (client -> scheduler, scheduler -> each worker) with the objects they carry, plus
+#: the scheduler's transition and event logs and the workers' stimulus logs. A task message
+#: carries the task itself, here a chunk of pairs (~0.3 MB of arrays for 32 pairs of 600
+#: values; Dask logs every message under 1 MB). With the scheduler in this process (a
+#: LocalCluster), the client's and the scheduler's logs held on to the chunks of the last
+#: ~1000 tasks: the driver's memory grew by ~0.5 MB per task, i.e. with the number of pairs
+#: up to ~30,000 pairs, despite map_ordered's bounded window. These logs only serve
+#: debugging (``Scheduler.story``, ``Client.get_events``); 0 keeps none of them.
+_NO_MESSAGE_LOGS = {"distributed.admin.low-level-log-length": 0}
+
+
 class DaskBackend(Backend):
     """Tasks run on the workers of a Dask cluster.
 
@@ -86,6 +99,14 @@ class DaskBackend(Backend):
     host, host after host (in case hosts share a file system), and the other workers of the
     host read what it wrote. Workers that join the cluster later compile on their first task.
 
+    Dask's debugging logs of recent messages (``distributed.admin.low-level-log-length``)
+    would keep the last thousand tasks, chunks of pairs included, in the client and the
+    scheduler, so memory would grow with the number of tasks: the back end turns them off for
+    the local cluster and for the client it connects to an address. A scheduler started
+    elsewhere keeps its own setting: start it with
+    ``DASK_DISTRIBUTED__ADMIN__LOW_LEVEL_LOG_LENGTH=0`` (and likewise for a client passed in,
+    set it before making the client) to keep its memory flat as well.
+
     Workers of a cluster started elsewhere keep their own environment: start them with one
     thread each (``dask worker ADDRESS --nthreads 1``) and with the variables of
     :data:`~causepairs.execution.WORKER_ENV` set, or native thread pools may oversubscribe
@@ -119,26 +140,36 @@ class DaskBackend(Backend):
 
     def start(self, workers: int) -> int:
         distributed = _import_distributed()
+        import dask
+
         target = self._target
         try:
             if target == "local":
                 self._saved_environ = _snapshot_pre_spawn_environ()
-                self._cluster = distributed.LocalCluster(
-                    n_workers=workers, threads_per_worker=1, processes=True,
-                    host="127.0.0.1", silence_logs=logging.ERROR,
-                    # The scheduler serves HTTP (health, metrics) even without a dashboard,
-                    # on 8787 unless told otherwise: a free local port avoids a warning, and
-                    # a clash, when another cluster runs.
-                    dashboard_address="127.0.0.1:0",
-                    # Set in each worker process before it imports Numba or runs a task (the
-                    # nanny's `env`). `pre-spawn-environ` would also work, but the nanny
-                    # applies it to its own process, which for a LocalCluster is this one.
-                    env=dict(WORKER_ENV))
-                self._client = distributed.Client(self._cluster, set_as_default=False)
+                # The scheduler, the client and (through the nannies, which copy this
+                # process's config to their workers) the workers read the setting as they
+                # are made, so it holds for this cluster only (see _NO_MESSAGE_LOGS).
+                with dask.config.set(_NO_MESSAGE_LOGS):
+                    self._cluster = distributed.LocalCluster(
+                        n_workers=workers, threads_per_worker=1, processes=True,
+                        host="127.0.0.1", silence_logs=logging.ERROR,
+                        # The scheduler serves HTTP (health, metrics) even without a
+                        # dashboard, on 8787 unless told otherwise: a free local port avoids a
+                        # warning, and a clash, when another cluster runs.
+                        dashboard_address="127.0.0.1:0",
+                        # Set in each worker process before it imports Numba or runs a task
+                        # (the nanny's `env`). `pre-spawn-environ` would also work, but the
+                        # nanny applies it to its own process, which for a LocalCluster is
+                        # this one.
+                        env=dict(WORKER_ENV))
+                    self._client = distributed.Client(self._cluster, set_as_default=False)
                 self._owns_client = True
             elif isinstance(target, str):
                 try:
-                    self._client = distributed.Client(target, set_as_default=False)
+                    # Only this client's own message log (in this process); the scheduler's
+                    # are set where it runs (see the class Notes).
+                    with dask.config.set(_NO_MESSAGE_LOGS):
+                        self._client = distributed.Client(target, set_as_default=False)
                 except (OSError, ValueError) as exc:
                     raise CausepairsError(f"cannot connect to the Dask scheduler at {target!r} "
                                           f"({exc})") from None

@@ -157,6 +157,37 @@ def test_the_window_bounds_what_dask_holds(client):
     assert client.status == "running"  # a caller's client is left open
 
 
+def _payload_size(payload: np.ndarray) -> int:
+    return payload.nbytes
+
+
+def _message_logs(dask_worker) -> list[int]:
+    return [len(dask_worker.batched_stream.recent_message_log),
+            len(dask_worker.state.stimulus_log), len(dask_worker.state.log)]
+
+
+def test_a_local_cluster_keeps_no_task_in_its_message_logs():
+    # Dask's debugging logs of recent messages hold the tasks they carried (here arrays):
+    # kept, the driver's memory would grow with the number of tasks.
+    import dask
+
+    before = dask.config.get("distributed.admin.low-level-log-length")
+    backend = DaskBackend("local")
+    tasks = (np.full(20_000, float(i)) for i in range(12))
+    sizes, logs = [], None
+    for size in map_ordered(_payload_size, tasks, n_jobs=2, backend=backend):
+        sizes.append(size)
+        if len(sizes) == 10:  # the cluster is still up, tasks have gone through every stream
+            client, scheduler = backend._client, backend._cluster.scheduler
+            logs = (len(client.scheduler_comm.recent_message_log),
+                    [len(comm.recent_message_log) for comm in scheduler.stream_comms.values()],
+                    len(scheduler.transition_log), list(client.run(_message_logs).values()))
+    assert sizes == [160_000] * 12
+    assert logs == (0, [0, 0], 0, [[0, 0, 0], [0, 0, 0]])
+    # Set for this cluster and its client only.
+    assert dask.config.get("distributed.admin.low-level-log-length") == before
+
+
 # --------------------------------------------------------------------------------------------
 # Workers: environment, warm-up
 # --------------------------------------------------------------------------------------------
