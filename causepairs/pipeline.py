@@ -307,10 +307,10 @@ def load_pipeline(name_or_path) -> PipelineSpec:
     outputs.done()
     root.done()
 
-    from .model import FORMULATIONS
+    from .model import DEFAULT_FORMULATION, FORMULATIONS
 
     for cand_name, params in candidates.items():
-        formulation = {**model, **params}.get("formulation", "regression")
+        formulation = {**model, **params}.get("formulation", DEFAULT_FORMULATION)
         if formulation not in FORMULATIONS:
             raise PipelineError(f"{source}: candidate {cand_name!r}: formulation must be one "
                                 f"of {FORMULATIONS}, got {formulation!r}")
