@@ -16,6 +16,7 @@ generator made.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 import time
@@ -29,6 +30,16 @@ from causepairs.io import read_target
 from causepairs.model import FORMULATIONS, cross_validate_model
 
 
+def _variant(text: str) -> tuple[str, dict]:
+    """``NAME:K=V,K=V`` -> (NAME, {K: V}) with numbers parsed."""
+    name, _, assignments = text.partition(":")
+    params = {}
+    for item in filter(None, assignments.split(",")):
+        key, _, value = item.partition("=")
+        params[key] = float(value) if "." in value else int(value)
+    return name, params
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, required=True,
@@ -37,6 +48,9 @@ def main(argv=None) -> int:
     parser.add_argument("--features", nargs="+", required=True, metavar="SET=PATH",
                         help="feature set name and its Parquet matrix, e.g. fast=f.parquet")
     parser.add_argument("--formulations", default=",".join(FORMULATIONS))
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME:K=V[,K=V]",
+                        help="extra model parameters to compare (repeatable), e.g. "
+                             "leaves15:num_leaves=15; default: the model's defaults only")
     parser.add_argument("--group-by", default="mechanism_family,noise_family")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--group-folds", type=int, default=4)
@@ -49,16 +63,19 @@ def main(argv=None) -> int:
     recipes = pd.read_csv(args.data / f"{args.prefix}_recipes.csv",
                           dtype={"SampleID": str}).set_index("SampleID")
     group_by = [c for c in args.group_by.split(",") if c]
+    variants = [("default", {})] + [_variant(text) for text in args.variant]
     rows = []
     for item in args.features:
         name, _, path = item.partition("=")
         feature_set = load_feature_set(name)
         X = pd.read_parquet(path)
         y = target["Target"].loc[X.index]
-        for formulation in args.formulations.split(","):
+        for formulation, (variant, extra) in itertools.product(args.formulations.split(","),
+                                                               variants):
             params = dict(feature_set=feature_set, formulation=formulation,
-                          n_estimators=args.n_estimators, n_jobs=args.n_jobs)
-            row = {"set": name, "columns": X.shape[1], "formulation": formulation}
+                          n_estimators=args.n_estimators, n_jobs=args.n_jobs, **extra)
+            row = {"set": name, "columns": X.shape[1], "formulation": formulation,
+                   "variant": variant}
             fit_seconds = []
             schemes = [("cv", None, args.folds)] + [
                 (f"grouped:{c}", recipes.loc[X.index, c].astype(str).to_numpy(),
