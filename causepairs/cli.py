@@ -544,15 +544,27 @@ def _add_run(sub) -> None:
     p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="J",
                    help="worker processes and LightGBM threads (default: the pipeline's "
                         "n_jobs); results do not depend on it")
+    p.add_argument("--backend", choices=("joblib", "dask"), default=None,
+                   help="where feature chunks run (default: the pipeline's [pipeline] backend, "
+                        "joblib unless set); same results either way")
+    p.add_argument("--scheduler", type=_scheduler, metavar="ADDRESS|local",
+                   help="with --backend dask: a running scheduler (tcp://host:8786) or 'local' "
+                        "(default)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.set_defaults(run=_run_run)
+    p.set_defaults(run=_run_run, check_args=lambda args: _check_run(p, args))
+
+
+def _check_run(parser, args) -> None:
+    if args.scheduler is not None and args.backend != "dask":
+        parser.error("--scheduler needs --backend dask")
 
 
 def _run_run(args) -> int:
     from .pipeline import run_pipeline
 
     start = time.perf_counter()
-    result = run_pipeline(args.pipeline, out=args.out, n_jobs=args.n_jobs, quiet=args.quiet)
+    result = run_pipeline(args.pipeline, out=args.out, n_jobs=args.n_jobs, quiet=args.quiet,
+                          backend=args.backend, scheduler=args.scheduler)
     table = result.candidates.to_string(float_format=lambda v: f"{v:.4f}")
     print(f"candidates (bidirectional AUC of out-of-fold scores):\n{table}")
     for kind in ("model", "submission", "report_markdown", "report_json", "report_roc",

@@ -106,6 +106,8 @@ class PipelineSpec:
     submission: str = "submission.csv"
     report: str = "report"
     seed: int = 0
+    backend: str = "joblib"
+    scheduler: str | None = None
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 
 
@@ -246,6 +248,12 @@ def load_pipeline(name_or_path) -> PipelineSpec:
     if n_jobs == 0 or n_jobs < -1:
         raise head._fail("n_jobs", f"expected a positive number of workers or -1, got {n_jobs}")
     seed = head.get("seed", int, 0)
+    backend = head.get("backend", str, "joblib")
+    if backend not in ("joblib", "dask"):
+        raise head._fail("backend", f"expected 'joblib' or 'dask', got {backend!r}")
+    scheduler = head.get("scheduler", str)
+    if scheduler is not None and backend != "dask":
+        raise head._fail("scheduler", "needs backend = 'dask'")
     head.done()
 
     data = root.table("data")
@@ -318,7 +326,8 @@ def load_pipeline(name_or_path) -> PipelineSpec:
                         n_jobs=n_jobs, train=train, heldout=heldout, feature_set=feature_set,
                         chunk_size=chunk_size, model=model, candidates=candidates, folds=folds,
                         group_by=group_by, group_folds=group_folds, select_by=select_by,
-                        submission=submission, report=report, seed=seed, raw=raw)
+                        submission=submission, report=report, seed=seed, backend=backend,
+                        scheduler=scheduler, raw=raw)
 
 
 # --------------------------------------------------------------------------------------------
@@ -391,8 +400,12 @@ class _Data:
 
 class _Runner:
     def __init__(self, spec: PipelineSpec, out: Path, n_jobs: int, quiet: bool,
-                 log: Callable[[str], Any]):
+                 log: Callable[[str], Any], backend: str, scheduler: str | None):
         self.spec, self.out, self.n_jobs, self.quiet, self.log = spec, out, n_jobs, quiet, log
+        # Where feature chunks run; the results are the same bits either way, so the step
+        # fingerprints do not include it.
+        self.execution = ({"backend": "dask", "client": scheduler or "local"}
+                          if backend == "dask" else {"backend": "joblib"})
         self.state = _State(out / "pipeline_state.json")
         self.ran: list[str] = []
         self.skipped: list[str] = []
@@ -470,7 +483,7 @@ class _Runner:
                 warnings.simplefilter("always", RuntimeWarning)
                 extract_features(data.pairs, data.publicinfo, feature_set, n_jobs=self.n_jobs,
                                  chunk_size=self.spec.chunk_size, out=out, progress=bar.update,
-                                 report=report, load=False)
+                                 report=report, load=False, **self.execution)
             if caught:
                 self.log(f"[features:{data.spec.name}] warning: {report.summary()}")
             return {"n_pairs": report.n_pairs, "n_columns": len(feature_set),
@@ -708,7 +721,8 @@ class _Runner:
 
 
 def run_pipeline(pipeline, *, out=None, n_jobs: int | None = None, quiet: bool = False,
-                 log: Callable[[str], Any] | None = None) -> PipelineResult:
+                 log: Callable[[str], Any] | None = None, backend: str | None = None,
+                 scheduler: str | None = None) -> PipelineResult:
     """Run (or resume) a pipeline.
 
     Parameters
@@ -725,6 +739,10 @@ def run_pipeline(pipeline, *, out=None, n_jobs: int | None = None, quiet: bool =
     log : callable, optional
         Receives one line per event (steps started, finished, skipped; scores); default
         prints to stdout.
+    backend, scheduler : str, optional
+        Where feature chunks run: ``"joblib"`` worker processes or ``"dask"`` with a scheduler
+        address or ``"local"`` (default the pipeline's ``[pipeline] backend`` and
+        ``scheduler``). Results do not depend on it.
     """
     spec = pipeline if isinstance(pipeline, PipelineSpec) else load_pipeline(pipeline)
     out = Path(out) if out is not None else spec.out
@@ -734,5 +752,9 @@ def run_pipeline(pipeline, *, out=None, n_jobs: int | None = None, quiet: bool =
     if log is None:
         def log(line):
             print(line, flush=True)
-    runner = _Runner(spec, out, spec.n_jobs if n_jobs is None else n_jobs, quiet, log)
+    if scheduler is not None and (backend or spec.backend) != "dask":
+        raise ValueError("scheduler needs backend='dask'")
+    runner = _Runner(spec, out, spec.n_jobs if n_jobs is None else n_jobs, quiet, log,
+                     backend or spec.backend,
+                     scheduler if scheduler is not None else spec.scheduler)
     return runner.run()

@@ -312,3 +312,43 @@ def test_without_dask_the_error_names_the_extra(monkeypatch, files, tmp_path):
     assert code == 1 and "Traceback" not in err
     assert err.count("\n") == 1 and hint in err
     assert not (tmp_path / "f.parquet").exists()  # refused before any output
+
+
+# --------------------------------------------------------------------------------------------
+# Pipelines
+# --------------------------------------------------------------------------------------------
+
+PIPELINE = """
+[pipeline]
+n_jobs = 2
+[data.train]
+generate = {{ n_pairs = 24, seed = 5, min_size = 100, max_size = 300 }}
+[features]
+chunk_size = 8
+[model]
+n_estimators = 5
+min_child_samples = 3
+[evaluation]
+folds = 2
+"""
+
+
+def test_a_pipeline_on_dask_matches_joblib(client, tmp_path):
+    from causepairs.pipeline import run_pipeline
+
+    spec = tmp_path / "p.toml"
+    spec.write_text(PIPELINE.format())
+    quiet = dict(quiet=True, log=lambda _: None)
+    on_joblib = run_pipeline(spec, out=tmp_path / "joblib", **quiet)
+    on_dask = run_pipeline(spec, out=tmp_path / "dask", backend="dask",
+                           scheduler=client.scheduler.address, **quiet)
+    assert_same_bits(pd.read_parquet(tmp_path / "dask" / "features" / "train.parquet"),
+                     pd.read_parquet(tmp_path / "joblib" / "features" / "train.parquet"))
+    assert on_dask.cv_auc == on_joblib.cv_auc
+    # The CLI passes the same settings through.
+    code, out, err = run_cli("run", spec, "--out", tmp_path / "cli", "--backend", "dask",
+                             "--scheduler", client.scheduler.address, "--quiet")
+    assert code == 0, err
+    assert f"cv_bidirectional_auc={on_joblib.cv_auc:.4f}" in out
+    code, _, err = run_cli("run", spec, "--scheduler", client.scheduler.address)
+    assert code == 2 and "--scheduler needs --backend dask" in err

@@ -164,6 +164,10 @@ folds = 2
     ("[data.train]\ngenerate = { n_pairs = 5, seed = 1 }\n"
      "[evaluation.candidates.x]\nformulation = 'ranking'\n", "formulation must be one of"),
     ("[data.train\n", "not valid TOML"),
+    ("[pipeline]\nbackend = 'spark'\n[data.train]\ngenerate = { n_pairs = 5, seed = 1 }\n",
+     "[pipeline] backend: expected 'joblib' or 'dask'"),
+    ("[pipeline]\nscheduler = 'local'\n[data.train]\ngenerate = { n_pairs = 5, seed = 1 }\n",
+     "[pipeline] scheduler: needs backend = 'dask'"),
 ])
 def test_bad_pipeline_files_get_one_clear_line(tmp_path, text, message):
     path = write(tmp_path, text)
