@@ -90,11 +90,15 @@ N_JOBS_HELP = ("worker processes; -1 for all cores (default: 1, or all cores wit
                "dask and a local cluster); the output is the same for any J")
 
 
-def _add_backend_flags(parser) -> None:
-    """Declare ``--backend`` and ``--scheduler`` (check them with :func:`_check_backend_flags`)."""
-    parser.add_argument("--backend", choices=("joblib", "dask"), default="joblib",
-                        help="joblib worker processes on this machine (default) or a Dask "
-                             "cluster (needs the dask extra); same output either way")
+def _add_backend_flags(parser, default: str | None = "joblib",
+                       default_help: str = "default") -> None:
+    """Declare ``--backend`` and ``--scheduler`` (check them with :func:`_check_backend_flags`).
+
+    ``default=None`` leaves the choice to the command (``run`` takes it from the pipeline).
+    """
+    parser.add_argument("--backend", choices=("joblib", "dask"), default=default,
+                        help=f"joblib worker processes on this machine ({default_help}) or a "
+                             "Dask cluster (needs the dask extra); same output either way")
     parser.add_argument("--scheduler", type=_scheduler, metavar="ADDRESS|local",
                         help="with --backend dask: a running scheduler (tcp://host:8786) or "
                              "'local', a cluster of --n-jobs worker processes on this machine "
@@ -544,19 +548,10 @@ def _add_run(sub) -> None:
     p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="J",
                    help="worker processes and LightGBM threads (default: the pipeline's "
                         "n_jobs); results do not depend on it")
-    p.add_argument("--backend", choices=("joblib", "dask"), default=None,
-                   help="where feature chunks run (default: the pipeline's [pipeline] backend, "
-                        "joblib unless set); same results either way")
-    p.add_argument("--scheduler", type=_scheduler, metavar="ADDRESS|local",
-                   help="with --backend dask: a running scheduler (tcp://host:8786) or 'local' "
-                        "(default)")
+    _add_backend_flags(p, default=None,
+                       default_help="default: the pipeline's [pipeline] backend, joblib unless set")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.set_defaults(run=_run_run, check_args=lambda args: _check_run(p, args))
-
-
-def _check_run(parser, args) -> None:
-    if args.scheduler is not None and args.backend != "dask":
-        parser.error("--scheduler needs --backend dask")
+    p.set_defaults(run=_run_run, check_args=lambda args: _check_backend_flags(p, args))
 
 
 def _run_run(args) -> int:

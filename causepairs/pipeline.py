@@ -556,7 +556,6 @@ class _Runner:
     def run(self) -> PipelineResult:
         from .factory.spec import load_feature_set
         from .io import read_publicinfo, read_target, write_submission
-        from .metrics import score_breakdown
         from .model import CausalDirectionModel
 
         spec = self.spec
