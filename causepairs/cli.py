@@ -306,7 +306,8 @@ def _run_features(args) -> int:
     import warnings
 
     from ._progress import progress_bar
-    from .factory.extract import DEFAULT_CHUNK_SIZE, ExtractionReport, extract_features
+    from .factory.extract import (DEFAULT_CHUNK_SIZE, ExtractionReport, crashed_summary,
+                                  extract_features)
     from .factory.spec import load_feature_set
     from .io import read_publicinfo
 
@@ -350,12 +351,14 @@ def _run_features(args) -> int:
           f"(set {feature_set.name}, engine {args.engine}) -> {args.out}")
     print(f"time: {elapsed:.1f} s, {rate} ({computed} computed, {_where(execution)})")
     print(f"report: {report.summary()}")
-    if report.degenerate or report.failed_cells or other_warnings:
+    if report.degenerate or report.failed_cells or report.crashed or other_warnings:
         parts = [f"{len(report.degenerate)} degenerate pairs (NaN rows)",
                  f"{report.failed_cells} failed cells (NaN)"]
+        if report.crashed:
+            parts.insert(0, crashed_summary(report.crashed))
         if other_warnings:
             parts.append(f"{other_warnings} other warnings")
-        print(f"causepairs features: warning: {', '.join(parts)}", file=sys.stderr)
+        print(f"causepairs features: warning: {'; '.join(parts)}", file=sys.stderr)
     return 0
 
 

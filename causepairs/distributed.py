@@ -60,6 +60,13 @@ def _import_distributed():
 #: debugging (``Scheduler.story``, ``Client.get_events``); 0 keeps none of them.
 _NO_MESSAGE_LOGS = {"distributed.admin.low-level-log-length": 0}
 
+#: Dask config for the local cluster only. The scheduler reschedules the tasks of a worker that
+#: died, and gives up on one (KilledWorker) after `allowed-failures` deaths: a chunk holding a
+#: pair that kills its process would kill four workers (each restarted by its nanny, seconds
+#: each) before failing. The batch layer redoes such a task pair by pair in isolated
+#: processes (see map_ordered's `recover`), so the first death hands it over.
+_NO_TASK_RETRIES = {"distributed.scheduler.allowed-failures": 0}
+
 
 class DaskBackend(Backend):
     """Tasks run on the workers of a Dask cluster.
@@ -149,7 +156,7 @@ class DaskBackend(Backend):
                 # The scheduler, the client and (through the nannies, which copy this
                 # process's config to their workers) the workers read the setting as they
                 # are made, so it holds for this cluster only (see _NO_MESSAGE_LOGS).
-                with dask.config.set(_NO_MESSAGE_LOGS):
+                with dask.config.set({**_NO_MESSAGE_LOGS, **_NO_TASK_RETRIES}):
                     self._cluster = distributed.LocalCluster(
                         n_workers=workers, threads_per_worker=1, processes=True,
                         host="127.0.0.1", silence_logs=logging.ERROR,
@@ -199,6 +206,13 @@ class DaskBackend(Backend):
         # pure=False: two equal tasks are still two tasks (Dask would otherwise hash the
         # arguments, costly for arrays of pairs, and share the result).
         return self._client.submit(func, task, pure=False)
+
+    def lost(self, error: BaseException) -> bool:
+        # Raised once the scheduler gives up on a task whose workers died (see
+        # _NO_TASK_RETRIES); its other tasks were rescheduled on live workers.
+        from distributed import KilledWorker
+
+        return isinstance(error, KilledWorker)
 
     def close(self) -> None:
         client, cluster = self._client, self._cluster

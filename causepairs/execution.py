@@ -12,7 +12,13 @@ This is the batch layer under the feature factory: a task is typically a chunk o
   thread (Numba, OpenMP, BLAS), so N workers use N cores and do not oversubscribe them;
 - ``warmup`` runs once in the calling process before any worker starts (compile and cache Numba
   kernels there, so workers only load the cache: concurrent first writes of Numba's cache are a
-  known source of crashes).
+  known source of crashes);
+- a task lost because its worker process died (segfault, abort, out-of-memory kill), or lost
+  with it (loky's whole pool breaks), is redone, when the caller says how (``recover``), in
+  fresh single-use processes, part by part: the part that kills its process again is reported
+  as :class:`Crashed` and every other part gives its ordinary result (see :func:`run_isolated`);
+- worker processes exit when the process that started them dies (even by SIGKILL), so they
+  never outlive it holding its stdout and stderr open.
 
 Back ends are small :class:`Backend` objects that submit one task and hand back a handle with
 ``result()`` and ``cancel()``; the windowing, ordering and progress logic is shared by all of
@@ -26,13 +32,23 @@ import abc
 import atexit
 import numbers
 import os
+import pickle
+import signal
+import subprocess
+import sys
+import tempfile
 import threading
+import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sized
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-__all__ = ["BACKENDS", "Backend", "JoblibBackend", "SerialBackend", "TaskHandle",
-           "WORKER_ENV", "WORKER_MARKER", "in_worker", "map_ordered", "resolve_n_jobs"]
+from .errors import CausepairsError
+
+__all__ = ["BACKENDS", "Backend", "Crashed", "JoblibBackend", "Recovery", "SerialBackend",
+           "TaskHandle", "WORKER_ENV", "WORKER_MARKER", "in_worker", "map_ordered",
+           "resolve_n_jobs", "run_isolated"]
 
 #: Set (to ``"1"``) in the environment of every worker process this module starts; a nested
 #: :func:`map_ordered` inside a worker sees it and runs in-process instead of starting a pool
@@ -57,6 +73,9 @@ WORKER_ENV = {
 #: Seconds an idle worker process waits for new work before it exits (joblib's default).
 IDLE_WORKER_TIMEOUT = 300
 
+#: How often (seconds) a worker process checks that the process that started it is alive.
+PARENT_CHECK_INTERVAL = 0.5
+
 
 def resolve_n_jobs(n_jobs) -> int:
     """Turn joblib-style ``n_jobs`` into a number of workers >= 1.
@@ -80,6 +99,27 @@ def resolve_n_jobs(n_jobs) -> int:
 def in_worker() -> bool:
     """True inside a worker process started by this module."""
     return os.environ.get(WORKER_MARKER) == "1"
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """In a worker process: exit as soon as ``parent_pid`` (the caller) is gone.
+
+    Workers inherit the caller's stdout and stderr; one that outlived a killed caller (SIGKILL
+    runs no clean-up) kept computing and held those pipes open, so whoever read the caller's
+    output waited for it. A daemon thread polls the parent pid, which changes when the parent
+    dies and the worker is re-parented; it is portable, costs nothing measurable, and cannot
+    kill a worker by mistake (Linux's PR_SET_PDEATHSIG fires when the *thread* that started
+    the worker ends, which for a pool reused across threads is not the caller's death). A
+    worker inside a long native call that holds the GIL exits when that call returns.
+    """
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_INTERVAL)
+        os._exit(1)
+
+    if os.getppid() != parent_pid:
+        os._exit(1)
+    threading.Thread(target=watch, name="causepairs-parent-watch", daemon=True).start()
 
 
 # --------------------------------------------------------------------------------------------
@@ -127,6 +167,11 @@ class Backend(abc.ABC):
     def close(self) -> None:
         """Release what :meth:`start` acquired. Called once, also after an error."""
 
+    def lost(self, error: BaseException) -> bool:
+        """True if ``error``, raised by a task's handle, means the task was lost with a worker
+        process that died, rather than raised by the task itself."""
+        return False
+
 
 class _Deferred:
     """A handle that runs its call when the result is asked for (serial back end)."""
@@ -172,27 +217,48 @@ class JoblibBackend(Backend):
 
     name = "joblib"
 
-    def __init__(self):
+    def __init__(self, *, reuse_up_to: int | None = None):
+        # A call with fewer tasks than the workers asked for starts fewer workers, but may
+        # reuse a pool of up to that many: it never runs more tasks at once than it has.
+        self._reuse_up_to = reuse_up_to
         self._executor = None
+        self._workers = 0
 
     def start(self, workers: int) -> int:
-        self._executor = _shared_pool(workers)
+        self._workers = workers
+        self._executor = _shared_pool(workers, self._reuse_up_to or workers)
         return workers
 
     def submit(self, func, task):
-        return self._executor.submit(func, task)
+        from concurrent.futures import BrokenExecutor
+
+        try:
+            return self._executor.submit(func, task)
+        except BrokenExecutor:
+            # A worker died since the last submission and broke the pool; the tasks it held
+            # come back as lost (see `lost`), the next ones go to a fresh pool.
+            self._executor = _shared_pool(self._workers, self._reuse_up_to or self._workers)
+            return self._executor.submit(func, task)
 
     def close(self) -> None:
         # The pool stays up for reuse (see the class docstring).
         self._executor = None
+
+    def lost(self, error: BaseException) -> bool:
+        # loky's TerminatedWorkerError for the tasks of the worker that died, and its
+        # BrokenProcessPool for every other task the broken pool held.
+        from concurrent.futures import BrokenExecutor
+
+        return isinstance(error, BrokenExecutor)
 
 
 _POOL_LOCK = threading.Lock()
 _POOL: tuple[int, Any] | None = None
 
 
-def _shared_pool(workers: int):
-    """The module's loky executor with ``workers`` processes, (re)started when needed."""
+def _shared_pool(workers: int, reuse_up_to: int):
+    """The module's loky executor: the running one if it has between ``workers`` and
+    ``reuse_up_to`` processes and is usable, else a new one of ``workers`` processes."""
     global _POOL
     # Imported here so that in-process runs never import loky.
     from joblib.externals.loky import ProcessPoolExecutor
@@ -202,15 +268,26 @@ def _shared_pool(workers: int):
             size, executor = _POOL
             flags = getattr(executor, "_flags", None)
             unusable = flags is None or flags.broken or flags.shutdown
-            if size == workers and not unusable:
+            if workers <= size <= reuse_up_to and not unusable:
                 return executor
             # Tasks still running in the old pool finish; its workers then exit.
             executor.shutdown(wait=False)
             _POOL = None
         executor = ProcessPoolExecutor(max_workers=workers, timeout=IDLE_WORKER_TIMEOUT,
-                                       env=dict(WORKER_ENV))
+                                       env=_pool_env(), initializer=_exit_with_parent,
+                                       initargs=(os.getpid(),))
         _POOL = (workers, executor)
         return executor
+
+
+def _pool_env() -> dict[str, str]:
+    env = dict(WORKER_ENV)
+    if "PYTHONFAULTHANDLER" not in os.environ:
+        # loky turns faulthandler on in its workers unless this variable is set, and an empty
+        # value leaves it off: a worker's crash is reported as one line naming the pair (see
+        # `run_isolated`), not as a dump of every thread's stack. Set it to 1 to get the dump.
+        env["PYTHONFAULTHANDLER"] = ""
+    return env
 
 
 def _shutdown_pool() -> None:
@@ -230,17 +307,144 @@ atexit.register(_shutdown_pool)
 BACKENDS: dict[str, type[Backend]] = {"serial": SerialBackend, "joblib": JoblibBackend}
 
 
-def _make_backend(backend, workers: int) -> Backend:
+def _make_backend(backend, workers: int, requested: int) -> Backend:
     if isinstance(backend, Backend):
         return backend
     if not isinstance(backend, str) or backend not in BACKENDS:
         supported = ", ".join(repr(name) for name in BACKENDS)
         raise ValueError(f"backend must be one of {supported}, got {backend!r}")
     BACKENDS[backend].check_available()
-    if workers == 1:
-        # One worker process would only add start-up and pickling costs.
+    if requested == 1:
+        # One worker process would only add start-up and pickling costs. Asked for more
+        # workers, a call with a single task still gets one: a task that kills its process
+        # must not take the caller with it.
         return SerialBackend()
+    if BACKENDS[backend] is JoblibBackend:
+        return JoblibBackend(reuse_up_to=requested)
     return BACKENDS[backend]()
+
+
+# --------------------------------------------------------------------------------------------
+# Redoing lost tasks in isolated processes
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Crashed:
+    """A part of a task whose process died while computing it (what :func:`run_isolated`
+    gives in place of its result)."""
+
+    part: Any
+    #: How the process ended, e.g. ``"killed by SIGSEGV"`` or ``"exit code 3"``.
+    reason: str
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """How :func:`map_ordered` redoes a task lost with its worker process.
+
+    ``split(task)`` returns the task's parts, each a task for the same ``func`` (e.g. a chunk
+    of one pair for each pair of a chunk); they are run by :func:`run_isolated`, and
+    ``join(task, results)`` builds the task's result from theirs, where a part that killed its
+    process is a :class:`Crashed`. Both run in the calling process.
+    """
+
+    split: Callable[[Any], Sequence[Any]]
+    join: Callable[[Any, list[Any]], Any]
+
+
+# The child's side: read (func, parts) from stdin, send ("ready",), then one ("done", result)
+# or ("raised", exception) per part, in order, on a private copy of stdout; what the parts
+# print goes to stderr.
+_CHILD_CODE = ("import pickle, sys; sys.path[:0] = pickle.load(sys.stdin.buffer); "
+               "from causepairs.execution import _isolated_child; _isolated_child()")
+
+
+def _isolated_child() -> None:
+    channel = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    parent_pid, func, parts = pickle.load(sys.stdin.buffer)
+    _exit_with_parent(parent_pid)
+    pickle.dump(("ready",), channel)
+    channel.flush()
+    for part in parts:
+        try:
+            message = ("done", func(part))
+        except Exception as exc:  # the caller raises it, as map_ordered would
+            message = ("raised", exc)
+        pickle.dump(message, channel, protocol=pickle.HIGHEST_PROTOCOL)
+        channel.flush()
+        del message
+    channel.close()
+
+
+def _death(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit code {returncode}"
+
+
+def run_isolated(func: Callable[[Any], Any], parts: Sequence[Any]) -> list[Any]:
+    """``func(part)`` for each part, in order, in fresh processes that nothing else uses.
+
+    The parts run one after the other in one new process (with the environment of
+    :data:`WORKER_ENV`). If it dies, the part it was computing is given as a :class:`Crashed`
+    and the remaining parts go on in another new process, so each part is attempted once and
+    a run costs one process plus one per part that kills its process: it always ends, however
+    many parts crash. An exception raised by ``func`` is raised here, as by
+    :func:`map_ordered`.
+
+    The processes are ordinary interpreters started with ``sys.executable``, not forks, so a
+    caller's ``__main__`` is never re-run; ``func`` and the parts must be picklable.
+
+    Raises
+    ------
+    CausepairsError
+        If a process dies before running its first part (e.g. it cannot import the package);
+        the message ends with the end of its stderr.
+    """
+    results: list[Any] = []
+    parts = list(parts)
+    env = {**os.environ, **_pool_env()}
+    while len(results) < len(parts):
+        todo = parts[len(results):]
+        with tempfile.TemporaryFile() as stderr:
+            proc = subprocess.Popen([sys.executable, "-c", _CHILD_CODE], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=stderr, env=env)
+            ready = False
+            try:
+                with proc.stdin:
+                    pickle.dump([p for p in sys.path if p], proc.stdin)
+                    pickle.dump((os.getpid(), func, todo), proc.stdin,
+                                protocol=pickle.HIGHEST_PROTOCOL)
+            except BrokenPipeError:
+                pass  # it died at start-up: reported below
+            with proc.stdout:
+                while True:
+                    try:
+                        message = pickle.load(proc.stdout)
+                    except (EOFError, pickle.UnpicklingError):
+                        break  # ended, or died while sending a result (that part crashed)
+                    if message[0] == "ready":
+                        ready = True
+                    elif message[0] == "done":
+                        results.append(message[1])
+                    else:
+                        proc.kill()
+                        proc.wait()
+                        raise message[1]
+            returncode = proc.wait()
+            if len(results) < len(parts):
+                if not ready:
+                    stderr.seek(0)
+                    tail = stderr.read()[-2000:].decode(errors="replace").strip()
+                    raise CausepairsError(f"an isolated worker process died before its first "
+                                          f"task ({_death(returncode)}): {tail}")
+                # Parts are done in order: the first one without a result killed the process.
+                results.append(Crashed(parts[len(results)], _death(returncode)))
+    return results
 
 
 # --------------------------------------------------------------------------------------------
@@ -266,7 +470,8 @@ def map_ordered(func: Callable[[Any], Any], tasks: Iterable[Any], *, n_jobs: int
                 size: Callable[[Any], int] | None = None,
                 warmup: Callable[[], Any] | None = None,
                 max_in_flight: int | None = None,
-                n_tasks: int | None = None) -> Iterator[Any]:
+                n_tasks: int | None = None,
+                recover: Recovery | None = None) -> Iterator[Any]:
     """Yield ``func(task)`` for each task, in task order, computed in-process or by workers.
 
     Arguments are checked at once; the work starts when the first result is requested. Close
@@ -287,8 +492,9 @@ def map_ordered(func: Callable[[Any], Any], tasks: Iterable[Any], *, n_jobs: int
         ``"joblib"`` (loky worker processes), ``"dask"`` (a Dask ``LocalCluster`` of ``n_jobs``
         single-threaded worker processes, started for this call; for a running cluster pass a
         :class:`~causepairs.distributed.DaskBackend`) or ``"serial"`` (in-process whatever
-        ``n_jobs``). With one worker, ``"joblib"`` and ``"dask"`` run in-process too. A
-        Backend object is used as given.
+        ``n_jobs``). With ``n_jobs=1``, ``"joblib"`` and ``"dask"`` run in-process too (with
+        more, even a single task goes to a worker process, so that it cannot crash the
+        caller). A Backend object is used as given.
     progress : callable, optional
         Called in the calling process as ``progress(size(task))`` when a task's result arrives,
         before it is yielded.
@@ -305,6 +511,14 @@ def map_ordered(func: Callable[[Any], Any], tasks: Iterable[Any], *, n_jobs: int
     n_tasks : int, optional
         The number of tasks, when known (taken from ``len(tasks)`` when it has one); no more
         workers than tasks are started.
+    recover : Recovery, optional
+        How to redo a task lost because a worker process died (a segfault, an abort, the
+        out-of-memory killer), or lost with it (one dead worker breaks loky's whole pool; Dask
+        gives up on a task after ``distributed.scheduler.allowed-failures`` dead workers): its
+        parts are run by :func:`run_isolated` in the calling process's machine, one task at
+        a time, and joined; the next tasks go to a fresh pool. Without it, such a task raises
+        (``concurrent.futures.BrokenExecutor``, Dask's ``KilledWorker``). In-process runs
+        (one worker) have no process to lose: a crash there ends the caller.
 
     Yields
     ------
@@ -333,20 +547,22 @@ def map_ordered(func: Callable[[Any], Any], tasks: Iterable[Any], *, n_jobs: int
     _check_callable(warmup, "warmup", "a callable taking no argument")
     _check_count(max_in_flight, "max_in_flight")
     _check_count(n_tasks, "n_tasks")
-    workers = resolve_n_jobs(n_jobs)
+    if recover is not None and not isinstance(recover, Recovery):
+        raise ValueError(f"recover must be a Recovery or None, got {recover!r}")
+    requested = workers = resolve_n_jobs(n_jobs)
     if in_worker():
-        workers = 1
+        requested = workers = 1
     if n_tasks is None and isinstance(tasks, Sized):
         n_tasks = len(tasks) or None
     if n_tasks is not None:
         workers = min(workers, n_tasks)
-    engine = _make_backend(backend, workers)
+    engine = _make_backend(backend, workers, requested)
     return _drive(engine, workers, func, iter(tasks), progress=progress,
-                  size=size, warmup=warmup, max_in_flight=max_in_flight)
+                  size=size, warmup=warmup, max_in_flight=max_in_flight, recover=recover)
 
 
 def _drive(engine: Backend, workers: int, func, tasks: Iterator[Any], *, progress, size,
-           warmup, max_in_flight) -> Iterator[Any]:
+           warmup, max_in_flight, recover) -> Iterator[Any]:
     """The shared loop: a sliding window of submitted tasks, drained from the left."""
     try:
         first = next(tasks)
@@ -354,10 +570,11 @@ def _drive(engine: Backend, workers: int, func, tasks: Iterator[Any], *, progres
         return
     upcoming: Iterator[Any] | None = _chain_first(first, tasks)
     del first
-    # (handle, count) of every task submitted and not yet yielded, oldest first. Tasks are
-    # submitted only while fewer than `window` are held, so a slow consumer (or a slow first
-    # task) stops the intake instead of letting finished results pile up in memory.
-    pending: deque[tuple[TaskHandle, int]] = deque()
+    # (handle, count, task) of every task submitted and not yet yielded, oldest first. Tasks
+    # are submitted only while fewer than `window` are held, so a slow consumer (or a slow
+    # first task) stops the intake instead of letting finished results pile up in memory. The
+    # task is kept (only with `recover`) to redo it if its worker dies.
+    pending: deque[tuple[TaskHandle, int, Any]] = deque()
     try:
         if warmup is not None:
             warmup()
@@ -370,19 +587,26 @@ def _drive(engine: Backend, workers: int, func, tasks: Iterator[Any], *, progres
                     upcoming = None
                     break
                 count = 1 if size is None else int(size(task))
-                pending.append((engine.submit(func, task), count))
+                pending.append((engine.submit(func, task), count,
+                                task if recover is not None else None))
                 del task
             if not pending:
                 return
-            handle, count = pending.popleft()
-            result = handle.result()
-            del handle
+            handle, count, task = pending.popleft()
+            try:
+                result = handle.result()
+            except Exception as error:
+                if recover is None or not engine.lost(error):
+                    raise
+                del error
+                result = recover.join(task, run_isolated(func, recover.split(task)))
+            del handle, task
             if progress is not None:
                 progress(count)
             yield result
             del result
     finally:
-        for handle, _ in pending:
+        for handle, _, _ in pending:
             handle.cancel()
         pending.clear()
         engine.close()

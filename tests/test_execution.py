@@ -196,9 +196,16 @@ def test_workers_run_numba_and_native_pools_with_one_thread():
 
 
 def test_in_process_runs_do_not_touch_the_environment():
-    (settings,) = map_ordered(_thread_settings, [0], n_jobs=2)
-    assert settings["pid"] == os.getpid()  # one task: no pool
+    (settings,) = map_ordered(_thread_settings, [0], n_jobs=1)
+    assert settings["pid"] == os.getpid()
     assert settings["in_worker"] is False
+
+
+def test_a_single_task_asked_for_workers_runs_in_one():
+    # So that a task that kills its process cannot take the caller with it.
+    (settings,) = map_ordered(_thread_settings, [0], n_jobs=2)
+    assert settings["pid"] != os.getpid()
+    assert settings["in_worker"] is True
 
 
 def test_nested_calls_inside_a_worker_run_in_that_worker():

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CausepairsError
-from ..execution import map_ordered
+from ..execution import Crashed, Recovery, map_ordered
 from ..io import Pair, check_dataset, iter_pair_chunks
 from .compute import ENGINES, compute_pair
 from .spec import FeatureSet, _resolve, load_feature_set
@@ -35,24 +35,41 @@ DEFAULT_CHUNK_SIZE = 32
 
 @dataclass
 class ExtractionReport:
-    """What happened in a batch: pairs computed, pairs with NaN rows, per-cell failures."""
+    """What happened in a batch: pairs computed, pairs with NaN rows, per-cell failures.
+
+    ``crashed`` lists the pairs whose computation killed the worker process running it
+    (a segfault, an abort, the out-of-memory killer), in input order: each got a NaN row, and
+    every other pair of the batch its ordinary row.
+    """
 
     n_pairs: int = 0
     n_resumed: int = 0
     degenerate: list[str] = field(default_factory=list)
     failed_cells: int = 0
     messages: list[str] = field(default_factory=list)
+    crashed: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         parts = [f"{self.n_pairs} pairs"]
         if self.n_resumed:
             parts.append(f"{self.n_resumed} resumed from finished parts")
+        if self.crashed:
+            parts.append(crashed_summary(self.crashed))
         if self.degenerate:
             parts.append(f"{len(self.degenerate)} degenerate (all-NaN rows, e.g. "
                          f"{', '.join(self.degenerate[:3])})")
         if self.failed_cells:
             parts.append(f"{self.failed_cells} failed cells left NaN (first: {self.messages[0]})")
         return "; ".join(parts)
+
+
+def crashed_summary(crashed: list[str], shown: int = 10) -> str:
+    """``"2 pairs killed their worker process (NaN rows): P3, P7"``, at most ``shown`` named."""
+    names = ", ".join(crashed[:shown])
+    if len(crashed) > shown:
+        names += f" and {len(crashed) - shown} more"
+    noun = "pair" if len(crashed) == 1 else "pairs"
+    return f"{len(crashed)} {noun} killed their worker process (NaN rows): {names}"
 
 
 # -- the unit of work (runs in the worker processes) -----------------------------------------
@@ -68,13 +85,29 @@ def _feature_set_in_worker(spec: dict, source: str, key: str) -> FeatureSet:
     return _FEATURE_SETS[key]
 
 
+#: Test-only hook: a comma-separated list of SampleIDs whose computation kills its process
+#: with a real segmentation fault, to test what a batch does when a worker dies. Read once per
+#: chunk; unset, it costs one dictionary lookup.
+TEST_CRASH_ENV = "CAUSEPAIRS_TEST_CRASH_ON"
+
+
+def _crash_for_test() -> None:
+    import ctypes
+
+    ctypes.string_at(0)  # reads address 0: SIGSEGV
+
+
 def _compute_chunk(task):
     index, spec, source, key, engine, rows = task
     feature_set = _feature_set_in_worker(spec, source, key)
     ids = [row[0] for row in rows]
     matrix = np.empty((len(rows), len(feature_set)), dtype=np.float32)
     degenerate, failed, messages = [], 0, []
+    crash_on = os.environ.get(TEST_CRASH_ENV)
+    crash_on = frozenset(crash_on.split(",")) if crash_on else ()
     for i, (sid, a, b, a_type, b_type) in enumerate(rows):
+        if sid in crash_on:
+            _crash_for_test()
         try:
             result = compute_pair(feature_set, a, b, a_type, b_type, engine=engine)
         except Exception as exc:  # a bug for one pair must not cost the batch
@@ -89,7 +122,32 @@ def _compute_chunk(task):
         if result.errors:
             failed += len(result.errors)
             messages.extend(f"{sid}: {m}" for m in result.errors[:3])
-    return index, ids, matrix, degenerate, failed, messages
+    return index, ids, matrix, degenerate, failed, messages, []
+
+
+def _split_chunk(task) -> list[tuple]:
+    # A chunk lost with its worker is redone pair by pair: one chunk of one pair per pair.
+    return [task[:5] + ([row],) for row in task[5]]
+
+
+def _join_chunk(task, results: list) -> tuple:
+    """The chunk's result from its pairs' (see _split_chunk); a crashed pair gets a NaN row."""
+    index, spec, source, key, engine, rows = task
+    n_columns = len(_feature_set_in_worker(spec, source, key))
+    matrix = np.full((len(rows), n_columns), np.nan, dtype=np.float32)
+    degenerate, failed, messages, crashed = [], 0, [], []
+    for i, (row, result) in enumerate(zip(rows, results)):
+        if isinstance(result, Crashed):
+            crashed.append(row[0])
+            continue
+        matrix[i] = result[2][0]
+        degenerate.extend(result[3])
+        failed += result[4]
+        messages.extend(result[5])
+    return index, [row[0] for row in rows], matrix, degenerate, failed, messages, crashed
+
+
+_CHUNK_RECOVERY = Recovery(split=_split_chunk, join=_join_chunk)
 
 
 def warm_up(feature_set: FeatureSet, engine: str = "numba") -> None:
@@ -185,13 +243,15 @@ def _computed_chunks(feature_set: FeatureSet, rows: Iterator[tuple], *, chunk_si
              for index, chunk in enumerate(_chunked(rows, chunk_size)) if index not in skip)
     results = map_ordered(_compute_chunk, tasks, n_jobs=n_jobs, backend=backend,
                           progress=progress, size=lambda task: len(task[5]),
-                          warmup=lambda: warm_up(feature_set, engine), n_tasks=n_tasks)
+                          warmup=lambda: warm_up(feature_set, engine), n_tasks=n_tasks,
+                          recover=_CHUNK_RECOVERY)
     return _record(results, report)
 
 
 def _record(results, report: ExtractionReport) -> Iterator[tuple[int, list[str], np.ndarray]]:
     try:
-        for index, ids, matrix, degenerate, failed, messages in results:
+        for index, ids, matrix, degenerate, failed, messages, crashed in results:
+            report.crashed.extend(crashed)
             report.degenerate.extend(degenerate)
             report.failed_cells += failed
             report.messages.extend(messages)
@@ -202,7 +262,7 @@ def _record(results, report: ExtractionReport) -> Iterator[tuple[int, list[str],
 
 
 def _warn_if_incomplete(report: ExtractionReport, stacklevel: int) -> None:
-    if report.degenerate or report.failed_cells:
+    if report.degenerate or report.failed_cells or report.crashed:
         warnings.warn(f"feature extraction: {report.summary()}", RuntimeWarning,
                       stacklevel=stacklevel + 1)
 
