@@ -599,7 +599,7 @@ def _drive(engine: Backend, workers: int, func, tasks: Iterator[Any], *, progres
                 if recover is None or not engine.lost(error):
                     raise
                 del error
-                result = recover.join(task, run_isolated(func, recover.split(task)))
+                result = _redo_lost(engine, func, recover, task, pending)
             del handle, task
             if progress is not None:
                 progress(count)
@@ -613,6 +613,48 @@ def _drive(engine: Backend, workers: int, func, tasks: Iterator[Any], *, progres
 
 
 _END = object()
+
+
+class _Resolved:
+    """A handle whose result is already known (a lost task redone by _redo_lost)."""
+
+    __slots__ = ("_result",)
+
+    def __init__(self, result):
+        self._result = result
+
+    def result(self):
+        result, self._result = self._result, None
+        return result
+
+    def cancel(self) -> bool:
+        self._result = None
+        return False
+
+
+def _redo_lost(engine: Backend, func, recover: Recovery, task, pending: deque) -> Any:
+    """The result of ``task``, lost with its worker; also redoes the pending tasks already
+    known to be lost (loky loses every task of a broken pool at once), so that they all share
+    the isolated processes (each start costs an interpreter and its imports), and puts their
+    results in ``pending`` in place of their handles."""
+    lost = [(None, task)]
+    for i, (handle, _, other) in enumerate(pending):
+        try:
+            if handle.done() and engine.lost(handle.exception()):
+                lost.append((i, other))
+        except Exception:  # cancelled, or a handle without done(): left to its turn
+            continue
+    splits = [recover.split(t) for _, t in lost]
+    results = run_isolated(func, [part for parts in splits for part in parts])
+    start, own = 0, None
+    for (i, other), parts in zip(lost, splits):
+        joined = recover.join(other, results[start:start + len(parts)])
+        start += len(parts)
+        if i is None:
+            own = joined
+        else:
+            pending[i] = (_Resolved(joined), pending[i][1], None)
+    return own
 
 
 def _chain_first(first, rest: Iterator[Any]) -> Iterator[Any]:
