@@ -24,6 +24,7 @@ __all__ = ["main"]
 EXIT_INPUT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 128 + 15  # SIGTERM, as a shell reports it
 
 
 # --------------------------------------------------------------------------------------------
@@ -602,8 +603,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread: unwinds like Ctrl-C (partial files removed, worker
+    pool and Dask cluster shut down) instead of dying on the spot."""
+
+
+def _raise_terminated(signum, frame):
+    raise _Terminated()
+
+
+class _terminate_like_interrupt:
+    """Within the block, SIGTERM raises :class:`_Terminated`; the previous handler is put back
+    after (``main`` may run inside a program, e.g. tests)."""
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGTERM, _raise_terminated)
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
+        return False
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; return the exit code (0 ok, 1 bad input, 2 bad flags, 130 interrupted)."""
+    """Run the CLI; return the exit code (0 ok, 1 bad input, 2 bad flags, 130 interrupted,
+    143 terminated by SIGTERM)."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -614,7 +645,11 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version and usage errors
         return int(exc.code or 0)
     try:
-        return args.run(args)
+        with _terminate_like_interrupt():
+            return args.run(args)
+    except _Terminated:
+        print(f"causepairs {args.command}: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except CausepairsError as exc:
         print(f"causepairs {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_INPUT_ERROR
