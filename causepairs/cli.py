@@ -18,6 +18,7 @@ import numpy as np
 
 from . import __version__
 from .errors import CausepairsError
+from .execution import single_worker_out_of_process
 
 __all__ = ["main"]
 
@@ -645,7 +646,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version and usage errors
         return int(exc.code or 0)
     try:
-        with _terminate_like_interrupt():
+        with _terminate_like_interrupt(), single_worker_out_of_process():
             return args.run(args)
     except _Terminated:
         print(f"causepairs {args.command}: terminated", file=sys.stderr)

@@ -48,7 +48,7 @@ from .errors import CausepairsError
 
 __all__ = ["BACKENDS", "Backend", "Crashed", "JoblibBackend", "Recovery", "SerialBackend",
            "TaskHandle", "WORKER_ENV", "WORKER_MARKER", "in_worker", "map_ordered",
-           "resolve_n_jobs", "run_isolated"]
+           "resolve_n_jobs", "run_isolated", "single_worker_out_of_process"]
 
 #: Set (to ``"1"``) in the environment of every worker process this module starts; a nested
 #: :func:`map_ordered` inside a worker sees it and runs in-process instead of starting a pool
@@ -307,6 +307,36 @@ atexit.register(_shutdown_pool)
 BACKENDS: dict[str, type[Backend]] = {"serial": SerialBackend, "joblib": JoblibBackend}
 
 
+#: Set by :func:`single_worker_out_of_process` (the command line's policy).
+_SINGLE_WORKER_OUT_OF_PROCESS = False
+
+
+class single_worker_out_of_process:
+    """Within this block, ``n_jobs=1`` with the ``"joblib"`` or ``"dask"`` back end runs its
+    tasks in one worker process instead of in the calling process.
+
+    The library runs ``n_jobs=1`` in-process: nothing to start, and a debugger or profiler sees
+    the work. But a task that kills its process (a segfault in native code) then kills the
+    caller too, and a rerun dies at the same task. The command line runs every batch in worker
+    processes, so that such a task costs its pair only (see ``recover`` in
+    :func:`map_ordered`); the price is one worker's start-up (~1 s, plus loading Numba's cached
+    kernels, ~2 s for the fast set), once per process: the pool is kept, and an existing pool
+    of more workers is reused, one task at a time. Not thread-safe (it sets a module flag);
+    blocks may nest.
+    """
+
+    def __enter__(self):
+        global _SINGLE_WORKER_OUT_OF_PROCESS
+        self._previous = _SINGLE_WORKER_OUT_OF_PROCESS
+        _SINGLE_WORKER_OUT_OF_PROCESS = True
+        return self
+
+    def __exit__(self, *exc):
+        global _SINGLE_WORKER_OUT_OF_PROCESS
+        _SINGLE_WORKER_OUT_OF_PROCESS = self._previous
+        return False
+
+
 def _make_backend(backend, workers: int, requested: int) -> Backend:
     if isinstance(backend, Backend):
         return backend
@@ -314,6 +344,11 @@ def _make_backend(backend, workers: int, requested: int) -> Backend:
         supported = ", ".join(repr(name) for name in BACKENDS)
         raise ValueError(f"backend must be one of {supported}, got {backend!r}")
     BACKENDS[backend].check_available()
+    if requested == 1 and _SINGLE_WORKER_OUT_OF_PROCESS and not in_worker():
+        if BACKENDS[backend] is JoblibBackend:
+            # The window of one task (see _drive) keeps it to one core in a larger pool.
+            return JoblibBackend(reuse_up_to=os.cpu_count() or 1)
+        return BACKENDS[backend]()
     if requested == 1:
         # One worker process would only add start-up and pickling costs. Asked for more
         # workers, a call with a single task still gets one: a task that kills its process
@@ -579,7 +614,9 @@ def _drive(engine: Backend, workers: int, func, tasks: Iterator[Any], *, progres
         if warmup is not None:
             warmup()
         slots = engine.start(workers)
-        window = max_in_flight or (1 if isinstance(engine, SerialBackend) else 2 * slots)
+        one_at_a_time = isinstance(engine, SerialBackend) or (
+            isinstance(engine, JoblibBackend) and workers == 1)
+        window = max_in_flight or (1 if one_at_a_time else 2 * slots)
         while True:
             while upcoming is not None and len(pending) < window:
                 task = next(upcoming, _END)

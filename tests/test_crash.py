@@ -167,12 +167,15 @@ def test_extract_features_survives_crashes_with_dask(data, crash_on):
 def test_cli_features_train_predict_finish_and_name_the_killers(data, crash_on, tmp_path,
                                                                  capsys):
     pairs, publicinfo, target, tiny, clean = data
-    common = ["--pairs", pairs, "--publicinfo", publicinfo, "--n-jobs", 2, "--quiet"]
+    common = ["--pairs", pairs, "--publicinfo", publicinfo, "--quiet"]
 
+    # The library's n_jobs=1 runs in-process, where a segfault ends the caller; the command
+    # line runs even one job (the default) in a worker process, so it survives too.
     code = main([str(a) for a in ["features", *common, "--set", tiny, "--out",
                                   tmp_path / "f.parquet", "--chunk-size", CHUNK]])
     out, err = capsys.readouterr()
     assert code == 0
+    assert "joblib, n_jobs 1" in out
     assert "Traceback" not in err and "SIGSEGV" not in err
     assert err.strip().splitlines() == [
         "causepairs features: warning: 2 pairs killed their worker process (NaN rows): t5, t8; "
@@ -181,7 +184,7 @@ def test_cli_features_train_predict_finish_and_name_the_killers(data, crash_on, 
     assert_crashed_rows(pd.read_parquet(tmp_path / "f.parquet"), clean)
 
     code = main([str(a) for a in ["train", *common, "--target", target, "--set", tiny,
-                                  "--out", tmp_path / "model", "--cv-folds", 2]])
+                                  "--out", tmp_path / "model", "--cv-folds", 2, "--n-jobs", 2]])
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "Traceback" not in err
@@ -189,10 +192,11 @@ def test_cli_features_train_predict_finish_and_name_the_killers(data, crash_on, 
     assert (tmp_path / "model" / "model.txt").stat().st_size > 0
 
     code = main([str(a) for a in ["predict", *common, "--model", tmp_path / "model",
-                                  "--out", tmp_path / "sub.csv"]])
+                                  "--out", tmp_path / "sub.csv", "--n-jobs", 2]])
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "killed their worker process (NaN rows): t5, t8" in err
     submission = read_submission(tmp_path / "sub.csv")
     assert list(submission.index) == list(clean.index)
     assert submission.notna().all().all()
+

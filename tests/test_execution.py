@@ -208,6 +208,18 @@ def test_a_single_task_asked_for_workers_runs_in_one():
     assert settings["in_worker"] is True
 
 
+def test_one_job_runs_in_a_worker_when_asked_for_by_the_command_line():
+    from causepairs.execution import single_worker_out_of_process
+
+    with single_worker_out_of_process():
+        with single_worker_out_of_process():
+            pass
+        pids = list(map_ordered(_pid, range(4), n_jobs=1))
+        assert list(map_ordered(_pid, range(2), n_jobs=1, backend="serial")) == [os.getpid()] * 2
+    assert os.getpid() not in pids
+    assert list(map_ordered(_pid, range(2), n_jobs=1)) == [os.getpid()] * 2
+
+
 def test_nested_calls_inside_a_worker_run_in_that_worker():
     for worker, inner in map_ordered(_nested_pids, range(2), n_jobs=2):
         assert worker != os.getpid()
