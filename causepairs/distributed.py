@@ -68,6 +68,20 @@ _NO_MESSAGE_LOGS = {"distributed.admin.low-level-log-length": 0}
 _NO_TASK_RETRIES = {"distributed.scheduler.allowed-failures": 0}
 
 
+class _QuietAboutDeadWorkers(logging.Filter):
+    """Drops the scheduler's error lines about a worker that died under a task (the task
+    given up, a result not gathered from it): the batch layer redoes those tasks and reports
+    the pair in one line, so the scheduler's lines would only repeat it, five at a time."""
+
+    _HANDLED = ("Task %s marked as failed because %d workers died", "Couldn't gather keys")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith(self._HANDLED))
+
+
+_SCHEDULER_LOG = logging.getLogger("distributed.scheduler")
+
+
 class DaskBackend(Backend):
     """Tasks run on the workers of a Dask cluster.
 
@@ -136,6 +150,7 @@ class DaskBackend(Backend):
         self._cluster = None
         self._owns_client = False
         self._saved_environ: dict[str, str | None] | None = None
+        self._log_filter: logging.Filter | None = None
 
     @classmethod
     def check_available(cls) -> None:
@@ -153,6 +168,9 @@ class DaskBackend(Backend):
         try:
             if target == "local":
                 self._saved_environ = _snapshot_pre_spawn_environ()
+                # The scheduler runs in this process: its log is the caller's stderr.
+                self._log_filter = _QuietAboutDeadWorkers()
+                _SCHEDULER_LOG.addFilter(self._log_filter)
                 # The scheduler, the client and (through the nannies, which copy this
                 # process's config to their workers) the workers read the setting as they
                 # are made, so it holds for this cluster only (see _NO_MESSAGE_LOGS).
@@ -229,6 +247,9 @@ class DaskBackend(Backend):
                 if self._saved_environ is not None:
                     _restore_environ(self._saved_environ)
                     self._saved_environ = None
+                if self._log_filter is not None:
+                    _SCHEDULER_LOG.removeFilter(self._log_filter)
+                    self._log_filter = None
 
 
 def _snapshot_pre_spawn_environ() -> dict[str, str | None]:

@@ -149,17 +149,20 @@ def test_extract_features_survives_crashes_with_joblib(data, crash_on):
 
 # -- feature extraction, Dask ------------------------------------------------------------------
 
-def test_extract_features_survives_crashes_with_dask(data, crash_on):
+def test_cli_features_on_dask_survives_crashes(data, crash_on, tmp_path, capfd):
     pytest.importorskip("distributed")
     pairs, publicinfo, _, tiny, clean = data
-    report = ExtractionReport()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        frame = extract_features(pairs, publicinfo, tiny, chunk_size=CHUNK, n_jobs=2,
-                                 backend="dask", report=report)
-    assert report.crashed == KILLERS
-    assert any("t5, t8" in str(w.message) for w in caught)
-    assert_crashed_rows(frame, clean)
+    code = main([str(a) for a in ["features", "--pairs", pairs, "--publicinfo", publicinfo,
+                                  "--set", tiny, "--out", tmp_path / "f.parquet", "--quiet",
+                                  "--chunk-size", CHUNK, "--n-jobs", 2, "--backend", "dask"]])
+    out, err = capfd.readouterr()  # file descriptors: the scheduler logs to stderr
+    assert code == 0
+    assert "report: 12 pairs; 2 pairs killed their worker process (NaN rows): t5, t8" in out
+    # The scheduler's lines about the dead workers are not repeated to the user.
+    assert err.strip().splitlines() == [
+        "causepairs features: warning: 2 pairs killed their worker process (NaN rows): t5, t8; "
+        "0 degenerate pairs (NaN rows); 0 failed cells (NaN)"]
+    assert_crashed_rows(pd.read_parquet(tmp_path / "f.parquet"), clean)
 
 
 # -- the CLI: features, train, predict ---------------------------------------------------------
