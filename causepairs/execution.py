@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import abc
 import atexit
+import functools
 import numbers
 import os
 import pickle
@@ -636,7 +637,7 @@ def _drive(engine: Backend, workers: int, func, tasks: Iterator[Any], *, progres
                 if recover is None or not engine.lost(error):
                     raise
                 del error
-                result = _redo_lost(engine, func, recover, task, pending)
+                result = _redo_lost(engine, func, recover, task, pending, slots)
             del handle, task
             if progress is not None:
                 progress(count)
@@ -669,11 +670,16 @@ class _Resolved:
         return False
 
 
-def _redo_lost(engine: Backend, func, recover: Recovery, task, pending: deque) -> Any:
-    """The result of ``task``, lost with its worker; also redoes the pending tasks already
-    known to be lost (loky loses every task of a broken pool at once), so that they all share
-    the isolated processes (each start costs an interpreter and its imports), and puts their
-    results in ``pending`` in place of their handles."""
+def _redo_lost(engine: Backend, func, recover: Recovery, task, pending: deque,
+               workers: int) -> Any:
+    """The result of ``task``, lost with its worker.
+
+    Also redoes the pending tasks already known to be lost (loky loses every task of a broken
+    pool at once) and puts their results in ``pending`` in place of their handles. They are
+    shared among up to ``workers`` isolated runs at once, so a crash costs about one chunk's
+    time, not a window of chunks done one after the other, and each run's process start (an
+    interpreter and its imports) serves several tasks.
+    """
     lost = [(None, task)]
     for i, (handle, _, other) in enumerate(pending):
         try:
@@ -682,15 +688,30 @@ def _redo_lost(engine: Backend, func, recover: Recovery, task, pending: deque) -
         except Exception:  # cancelled, or a handle without done(): left to its turn
             continue
     splits = [recover.split(t) for _, t in lost]
-    results = run_isolated(func, [part for parts in splits for part in parts])
-    start, own = 0, None
-    for (i, other), parts in zip(lost, splits):
-        joined = recover.join(other, results[start:start + len(parts)])
-        start += len(parts)
-        if i is None:
-            own = joined
-        else:
-            pending[i] = (_Resolved(joined), pending[i][1], None)
+    # The runs are on this machine, whatever the cluster's size.
+    n_runs = min(workers, len(lost), os.cpu_count() or 1)
+    # Tasks dealt round-robin to the runs, one isolated process at a time each.
+    groups = [list(range(len(lost)))[g::n_runs] for g in range(n_runs)]
+    runs = [[part for k in group for part in splits[k]] for group in groups]
+    if n_runs == 1:
+        outcomes = [run_isolated(func, runs[0])]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        # Threads only wait on the processes' pipes.
+        with ThreadPoolExecutor(n_runs) as threads:
+            outcomes = list(threads.map(functools.partial(run_isolated, func), runs))
+    own = None
+    for group, results in zip(groups, outcomes):
+        start = 0
+        for k in group:
+            i, other = lost[k]
+            joined = recover.join(other, results[start:start + len(splits[k])])
+            start += len(splits[k])
+            if i is None:
+                own = joined
+            else:
+                pending[i] = (_Resolved(joined), pending[i][1], None)
     return own
 
 
