@@ -128,6 +128,13 @@ class DaskBackend(Backend):
     ``DASK_DISTRIBUTED__ADMIN__LOW_LEVEL_LOG_LENGTH=0`` (and likewise for a client passed in,
     set it before making the client) to keep its memory flat as well.
 
+    A worker that dies under a task (a segfault, the out-of-memory killer) makes the
+    scheduler retry the task elsewhere, up to ``distributed.scheduler.allowed-failures``
+    times (default 3), before giving up with ``KilledWorker``; :func:`~causepairs.execution.
+    map_ordered` then redoes it pair by pair in isolated processes on the calling machine (see
+    its ``recover``). The local cluster gives up at the first death (its retries would only
+    kill more workers); a cluster started elsewhere keeps its own setting.
+
     Workers of a cluster started elsewhere keep their own environment: start them with one
     thread each (``dask worker ADDRESS --nthreads 1``) and with the variables of
     :data:`~causepairs.execution.WORKER_ENV` set, or native thread pools may oversubscribe

@@ -6,6 +6,12 @@ memory (e.g. prediction). Both run the same code. Pairs are processed in chunks 
 work of a worker and of an output part); every pair is computed independently, so the result
 is the same bits for any ``n_jobs``, any back end (in-process, joblib, Dask) and any chunk
 size.
+
+A pair whose computation kills its worker process (a segfault in a kernel, the out-of-memory
+killer) gets a NaN row and is named in :attr:`ExtractionReport.crashed` and in the warning;
+the other pairs of its chunk, and chunks lost with it, are redone in fresh processes and keep
+their bits (see ``recover`` in :func:`causepairs.execution.map_ordered`). With ``n_jobs=1``
+the work runs in the calling process, which such a pair kills.
 """
 
 from __future__ import annotations
