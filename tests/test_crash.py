@@ -132,6 +132,14 @@ def test_without_recover_a_lost_task_still_raises(fresh_pool):
         list(map_ordered(_sum_of_squares, [(1,), (-2,), (3,)], n_jobs=2))
 
 
+def test_the_report_names_the_crashed_pairs_briefly():
+    report = ExtractionReport(n_pairs=40, crashed=["p1"])
+    assert report.summary() == "40 pairs; 1 pair killed its worker process (NaN rows): p1"
+    report.crashed = [f"p{i}" for i in range(13)]
+    assert report.summary().endswith("(NaN rows): p0, p1, p2, p3, p4, p5, p6, p7, p8, p9 "
+                                      "and 3 more")
+
+
 # -- feature extraction, joblib ---------------------------------------------------------------
 
 def test_extract_features_survives_crashes_with_joblib(data, crash_on):

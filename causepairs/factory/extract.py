@@ -70,12 +70,12 @@ class ExtractionReport:
 
 
 def crashed_summary(crashed: list[str], shown: int = 10) -> str:
-    """``"2 pairs killed their worker process (NaN rows): P3, P7"``, at most ``shown`` named."""
+    """``"2 pairs killed their worker process (NaN rows): P3, P7"``, naming at most ``shown``."""
     names = ", ".join(crashed[:shown])
     if len(crashed) > shown:
         names += f" and {len(crashed) - shown} more"
-    noun = "pair" if len(crashed) == 1 else "pairs"
-    return f"{len(crashed)} {noun} killed their worker process (NaN rows): {names}"
+    subject = "pair killed its" if len(crashed) == 1 else "pairs killed their"
+    return f"{len(crashed)} {subject} worker process (NaN rows): {names}"
 
 
 # -- the unit of work (runs in the worker processes) -----------------------------------------
