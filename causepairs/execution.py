@@ -551,10 +551,13 @@ def map_ordered(func: Callable[[Any], Any], tasks: Iterable[Any], *, n_jobs: int
         How to redo a task lost because a worker process died (a segfault, an abort, the
         out-of-memory killer), or lost with it (one dead worker breaks loky's whole pool; Dask
         gives up on a task after ``distributed.scheduler.allowed-failures`` dead workers): its
-        parts are run by :func:`run_isolated` in the calling process's machine, one task at
-        a time, and joined; the next tasks go to a fresh pool. Without it, such a task raises
+        parts are run by :func:`run_isolated` on the calling process's machine (the tasks
+        lost together shared among up to ``n_jobs`` such runs at once) and joined; the next
+        tasks go to a fresh pool. A lost task is never resubmitted to the pool, and each of its
+        parts runs once isolated, so a run always ends. Without ``recover``, such a task raises
         (``concurrent.futures.BrokenExecutor``, Dask's ``KilledWorker``). In-process runs
-        (one worker) have no process to lose: a crash there ends the caller.
+        (``n_jobs=1``, see :class:`single_worker_out_of_process`) have no process to lose: a
+        crash there ends the caller.
 
     Yields
     ------
