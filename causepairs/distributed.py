@@ -130,9 +130,9 @@ class DaskBackend(Backend):
 
     A worker that dies under a task (a segfault, the out-of-memory killer) makes the
     scheduler retry the task elsewhere, up to ``distributed.scheduler.allowed-failures``
-    times (default 3), before giving up with ``KilledWorker``; :func:`~causepairs.execution.
-    map_ordered` then redoes it pair by pair in isolated processes on the calling machine (see
-    its ``recover``). The local cluster gives up at the first death (its retries would only
+    times (default 3), before giving up with ``KilledWorker``;
+    :func:`~causepairs.execution.map_ordered` then redoes it pair by pair in isolated
+    processes on the calling machine (see its ``recover``). The local cluster gives up at the first death (its retries would only
     kill more workers); a cluster started elsewhere keeps its own setting.
 
     Workers of a cluster started elsewhere keep their own environment: start them with one
