@@ -112,14 +112,20 @@ def _exit_with_parent(parent_pid: int) -> None:
     kill a worker by mistake (Linux's PR_SET_PDEATHSIG fires when the *thread* that started
     the worker ends, which for a pool reused across threads is not the caller's death). A
     worker inside a long native call that holds the GIL exits when that call returns.
+
+    Workers are direct children of the caller (loky and :func:`run_isolated` start them so);
+    should a platform start them through a launcher process, the worker watches its actual
+    parent instead of exiting at once.
     """
+    watched = os.getppid()
+
     def watch():
-        while os.getppid() == parent_pid:
+        while os.getppid() == watched:
             time.sleep(PARENT_CHECK_INTERVAL)
         os._exit(1)
 
-    if os.getppid() != parent_pid:
-        os._exit(1)
+    if watched != parent_pid and watched == 1:
+        os._exit(1)  # the caller died before this worker was ready: re-parented to init
     threading.Thread(target=watch, name="causepairs-parent-watch", daemon=True).start()
 
 
