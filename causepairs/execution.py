@@ -110,8 +110,9 @@ def _exit_with_parent(parent_pid: int) -> None:
     output waited for it. A daemon thread polls the parent pid, which changes when the parent
     dies and the worker is re-parented; it is portable, costs nothing measurable, and cannot
     kill a worker by mistake (Linux's PR_SET_PDEATHSIG fires when the *thread* that started
-    the worker ends, which for a pool reused across threads is not the caller's death). A
-    worker inside a long native call that holds the GIL exits when that call returns.
+    the worker ends, which for a pool reused across threads is not the caller's death). The
+    Numba kernels release the GIL (``nogil``), so a worker stuck in one, even in an endless
+    loop, still exits; only a native call that holds the GIL delays it until it returns.
 
     Workers are direct children of the caller (loky and :func:`run_isolated` start them so);
     should a platform start them through a launcher process, the worker watches its actual
