@@ -28,13 +28,28 @@ CALLER = '''
 import os, sys, time
 from causepairs.execution import map_ordered
 
-def busy(folder):
+def sleep(folder):
     open(os.path.join(folder, str(os.getpid())), "w").close()
     time.sleep(300)
 
+def spin(folder):
+    # A kernel stuck in an endless loop, as a kernel bug could be (kernels release the GIL).
+    import numba
+
+    @numba.njit(nogil=True)
+    def forever(x):
+        while x >= 0.0:
+            x = x * 1.0000001 + 1.0
+        return x
+
+    forever(-1.0)  # compiled before the worker says it is busy
+    open(os.path.join(folder, str(os.getpid())), "w").close()
+    return forever(1.0)
+
 if __name__ == "__main__":
     import caller
-    list(map_ordered(caller.busy, [sys.argv[1]] * 4, n_jobs=2))
+    task = getattr(caller, sys.argv[2])
+    list(map_ordered(task, [sys.argv[1]] * 4, n_jobs=2))
 '''
 
 CLI = '''
@@ -98,13 +113,14 @@ def _kill_and_check(proc, sig, worker_pids) -> tuple[bytes, bytes]:
                 os.kill(pid, signal.SIGKILL)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
-def test_workers_exit_when_their_caller_is_killed(tmp_path, sig):
+@pytest.mark.parametrize("sig,task", [(signal.SIGKILL, "sleep"), (signal.SIGTERM, "sleep"),
+                                      (signal.SIGKILL, "spin")])
+def test_workers_exit_when_their_caller_is_killed(tmp_path, sig, task):
     (tmp_path / "caller.py").write_text(CALLER)
     pids = tmp_path / "pids"
     pids.mkdir()
-    proc = subprocess.Popen([sys.executable, "caller.py", str(pids)], cwd=tmp_path, env=_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "caller.py", str(pids), task], cwd=tmp_path,
+                            env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _wait_for(lambda: len(list(pids.iterdir())) == 2, "two workers started", proc)
     workers = [int(p.name) for p in pids.iterdir()]
     assert all(_alive(pid) for pid in workers)
