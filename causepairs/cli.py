@@ -196,6 +196,7 @@ def _run_check(args) -> int:
     from .summary import dataset_summary
 
     summary, publicinfo, target = check_dataset(args.pairs, args.publicinfo, args.target)
+    _require_pairs(summary)
     print(dataset_summary(summary.sizes, publicinfo, target))
     print(f"ok: {args.pairs} is a valid data set")
     return 0
@@ -236,10 +237,31 @@ def _run_score(args) -> int:
                                                         f"which is in {args.target}")
         a_type = publicinfo.loc[target.index, "A type"].to_numpy()
         b_type = publicinfo.loc[target.index, "B type"].to_numpy()
+    _require_two_classes(target, args.target, "the bidirectional AUC is undefined")
     details = target["Details"] if target["Details"].notna().all() else None
     breakdown = score_breakdown(target["Target"].to_numpy(), scores, details, a_type, b_type)
     print(breakdown.to_text())
     return 0
+
+
+def _require_pairs(summary) -> None:
+    """A data set with no pairs is well-formed but nothing can be done with it."""
+    from .errors import ChallengeFormatError
+
+    if len(summary) == 0:
+        raise ChallengeFormatError(summary.path, "holds no pairs (only a header)")
+
+
+def _require_two_classes(target, path, consequence: str) -> None:
+    """Refuse a target where every pair has the same Target (or there is none)."""
+    from .errors import ChallengeFormatError
+
+    classes = sorted(set(target["Target"].tolist()))
+    if not classes:
+        raise ChallengeFormatError(path, f"holds no pairs; {consequence}")
+    if len(classes) == 1:
+        raise ChallengeFormatError(path, f"every pair ({len(target)}) has Target {classes[0]}; "
+                                         f"{consequence} with a single class")
 
 
 def _require_same_ids(reference, reference_path, other, other_path) -> None:
@@ -428,6 +450,19 @@ def _run_train(args) -> int:
 
     feature_set = load_feature_set(args.feature_set)
     summary, _, target = check_dataset(args.pairs, args.publicinfo, args.target)
+    _require_pairs(summary)
+    # Checked before the features, which can take hours: these would fail only after them.
+    if len(summary) < 2:
+        raise CausepairsError(f"{args.pairs}: holds {len(summary)} pair; training needs at "
+                              "least 2")
+    if args.cv_folds > 1:
+        if args.cv_folds > len(summary):
+            raise CausepairsError(f"--cv-folds {args.cv_folds} is more than the {len(summary)} "
+                                  f"pairs of {args.pairs}; use at most {len(summary)}, or 1 "
+                                  "for no cross-validation")
+        _require_two_classes(target, args.target, "cross-validation (--cv-folds "
+                             f"{args.cv_folds}) cannot score the model; use --cv-folds 1 to "
+                             "train without it")
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
@@ -438,11 +473,22 @@ def _run_train(args) -> int:
     model = CausalDirectionModel(feature_set, args.formulation)
     cv_scores = None
     if args.cv_folds > 1:
-        cv = cross_validate_model(model, features, y, n_splits=args.cv_folds)
+        with warnings.catch_warnings(record=True) as caught:
+            # e.g. scikit-learn's "the least populated class has only 2 members": one line.
+            warnings.simplefilter("always", UserWarning)
+            cv = cross_validate_model(model, features, y, n_splits=args.cv_folds)
+        for warning in caught:
+            print(f"causepairs train: warning: {' '.join(str(warning.message).split())}",
+                  file=sys.stderr)
+        # A fold whose test pairs are all one class has no AUC: recorded as null, not NaN.
         cv_scores = {"bidirectional_auc": float(cv["auc"]), "n_splits": cv["n_splits"],
-                     "fold_auc": [float(a) for a in cv["fold_auc"]]}
+                     "fold_auc": [float(a) if np.isfinite(a) else None
+                                  for a in cv["fold_auc"]]}
         print(f"cross-validated bidirectional_auc={cv['auc']:.4f} "
               f"({cv['n_splits']} folds: {', '.join(f'{a:.3f}' for a in cv['fold_auc'])})")
+        if not np.isfinite(cv["auc"]):
+            raise CausepairsError("cross-validation gave no score (every fold's test pairs have "
+                                  "one class); use fewer --cv-folds or --cv-folds 1")
     model.fit(features, y)
     details = target["Details"]
     training = {"pairs_file": str(args.pairs), "n_pairs": len(y)}

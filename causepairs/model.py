@@ -43,6 +43,7 @@ import pandas as pd
 from . import __version__
 from .errors import CausepairsError
 from .execution import resolve_n_jobs
+from .io import atomic_path
 from .factory.spec import FeatureSet, _resolve
 from .metrics import bidirectional_auc
 
@@ -57,8 +58,8 @@ FORMULATIONS = ("regression", "multiclass", "binary_pair")
 #: fold noise. Regression fits in a third of multiclass's time, so it is the default.
 DEFAULT_FORMULATION = "regression"
 
-#: Bump when the layout of a saved model directory changes.
-MODEL_FORMAT_VERSION = 1
+#: Bump when the layout of a saved model directory changes (2: metadata_sha256).
+MODEL_FORMAT_VERSION = 2
 _METADATA = "metadata.json"
 _PARAM_NAMES = ("formulation", "n_estimators", "learning_rate", "num_leaves",
                 "min_child_samples", "subsample", "colsample_bytree", "reg_lambda", "n_jobs",
@@ -67,6 +68,47 @@ _PARAM_NAMES = ("formulation", "n_estimators", "learning_rate", "num_leaves",
 
 class ModelLoadError(CausepairsError, ValueError):
     """A saved model directory that cannot be loaded safely."""
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_number(value) -> bool:
+    return (_is_int(value) or isinstance(value, (float, np.floating))) and bool(np.isfinite(value))
+
+
+#: Each parameter's check and what it must be: the one place both a new model and a saved
+#: one's metadata are checked against.
+_PARAM_RULES = {
+    "formulation": (lambda v: v in FORMULATIONS, f"one of {', '.join(FORMULATIONS)}"),
+    "n_estimators": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+    "learning_rate": (lambda v: _is_number(v) and v > 0, "a number > 0"),
+    "num_leaves": (lambda v: _is_int(v) and v >= 2, "an integer >= 2"),
+    "min_child_samples": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+    "subsample": (lambda v: _is_number(v) and 0 < v <= 1, "a number in (0, 1]"),
+    "colsample_bytree": (lambda v: _is_number(v) and 0 < v <= 1, "a number in (0, 1]"),
+    "reg_lambda": (lambda v: _is_number(v) and v >= 0, "a number >= 0"),
+    "n_jobs": (lambda v: _is_int(v) and (v >= 1 or v == -1), "an integer >= 1, or -1"),
+    "random_state": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+}
+
+
+def _param_problem(name: str, value) -> str | None:
+    """Why ``value`` cannot be parameter ``name``, or None."""
+    check, expected = _PARAM_RULES[name]
+    try:
+        ok = bool(check(value))
+    except TypeError:
+        ok = False
+    return None if ok else f"{name} must be {expected}, got {value!r}"
+
+
+def _metadata_digest(metadata: Mapping) -> str:
+    """SHA-256 of the metadata's canonical JSON, its own digest left out."""
+    content = {k: v for k, v in metadata.items() if k != "metadata_sha256"}
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return _sha256(text.encode("utf-8"))
 
 
 def _major_minor(version: str) -> tuple[str, ...]:
@@ -179,15 +221,10 @@ class CausalDirectionModel:
     # -- validation --------------------------------------------------------------------------
 
     def _lgb_params(self) -> dict:
-        if self.formulation not in FORMULATIONS:
-            raise ValueError(f"formulation must be one of {FORMULATIONS}, "
-                             f"got {self.formulation!r}")
-        if not isinstance(self.n_estimators, int) or self.n_estimators < 1:
-            raise ValueError(f"n_estimators must be a positive integer, got {self.n_estimators!r}")
-        for name in ("subsample", "colsample_bytree"):
-            value = getattr(self, name)
-            if not 0.0 < value <= 1.0:
-                raise ValueError(f"{name} must be in (0, 1], got {value!r}")
+        for name in _PARAM_NAMES:
+            problem = _param_problem(name, getattr(self, name))
+            if problem is not None:
+                raise ValueError(problem)
         params = {
             "learning_rate": float(self.learning_rate),
             "num_leaves": int(self.num_leaves),
@@ -382,11 +419,16 @@ class CausalDirectionModel:
         hashes = {}
         for name, booster in zip(self._model_files(), self.boosters_):
             data = booster.model_to_string().encode("utf-8")
-            (directory / name).write_bytes(data)
+            # Atomic: a full disk or a crash leaves the old file or none, never a short one
+            # (and a planted symbolic link is refused, not written through).
+            with atomic_path(directory / name) as tmp:
+                tmp.write_bytes(data)
             hashes[name] = _sha256(data)
         summary = {"n_pairs": self.n_pairs_, "class_counts": dict(self.class_counts_)}
         summary.update(training_summary or {})
         params = {name: getattr(self, name) for name in _PARAM_NAMES}
+        # NumPy scalars as plain numbers, so that they read back as what they are.
+        params = {k: v.item() if isinstance(v, np.generic) else v for k, v in params.items()}
         metadata = {
             "format_version": MODEL_FORMAT_VERSION,
             "causepairs_version": __version__,
@@ -400,10 +442,16 @@ class CausalDirectionModel:
             "cv_scores": dict(cv_scores) if cv_scores is not None else None,
             "model_files": hashes,
         }
+        # Through JSON first, so that the digest is of exactly what load() reads back.
+        try:
+            metadata = json.loads(json.dumps(metadata, default=str, allow_nan=False))
+        except ValueError as exc:
+            raise ValueError(f"model metadata must be finite JSON ({exc}); e.g. a NaN "
+                             "cross-validation score") from None
+        metadata["metadata_sha256"] = _metadata_digest(metadata)
         # Metadata last, written whole: a directory with metadata.json is complete.
-        tmp = directory / (_METADATA + ".tmp")
-        tmp.write_text(json.dumps(metadata, indent=2, default=str) + "\n", encoding="utf-8")
-        os.replace(tmp, directory / _METADATA)
+        with atomic_path(directory / _METADATA) as tmp:
+            tmp.write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
         return directory
 
     @classmethod
@@ -448,6 +496,25 @@ class CausalDirectionModel:
         if _major_minor(saved_version) != _major_minor(__version__):
             raise ModelLoadError(f"{directory}: saved by causepairs {saved_version}, this is "
                                  f"{__version__}; retrain the model (major.minor must match)")
+        try:
+            digest = _metadata_digest(meta)
+        except ValueError as exc:
+            raise ModelLoadError(f"{meta_path}: unreadable model metadata ({exc})") from None
+        if meta.get("metadata_sha256") != digest:
+            raise ModelLoadError(f"{meta_path}: its SHA-256 differs from the one recorded in it "
+                                 "(file edited after saving); retrain, or save the model again")
+        unknown = sorted(set(params) - set(_PARAM_NAMES))
+        if unknown:
+            raise ModelLoadError(f"{meta_path}: unknown parameter {unknown[0]!r} in params")
+        for name in _PARAM_NAMES:
+            problem = ("missing" if name not in params
+                       else _param_problem(name, params[name]))
+            if problem is not None:
+                raise ModelLoadError(f"{meta_path}: params: "
+                                     + (f"{name} is missing" if problem == "missing" else problem))
+        if meta.get("formulation") != params["formulation"]:
+            raise ModelLoadError(f"{meta_path}: formulation {meta.get('formulation')!r} differs "
+                                 f"from params formulation {params['formulation']!r}")
         texts = []
         for name, expected in files.items():
             path = directory / name

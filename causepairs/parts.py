@@ -27,7 +27,7 @@ import json
 import numbers
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,9 @@ LOCK_NAME = ".lock"
 #: Written in the manifest file beside the caller's manifest, to recognise a store.
 _FORMAT = "causepairs-parts"
 _FORMAT_VERSION = 1
+
+#: Key of a part's input fingerprint in its Parquet schema metadata.
+_FINGERPRINT_KEY = b"causepairs.input_fingerprint"
 
 _PART_RE = re.compile(r"part-(\d{5,})\.parquet")
 # Temporary files made by io.atomic_path: ".<final name>.<random>.tmp".
@@ -178,6 +181,11 @@ class PartStore:
         feature set and of the column list, a fingerprint of the input, the chunk size, the
         causepairs version. Written to ``_manifest.json`` when the store is created and compared
         key by key when it is reopened.
+    fingerprints : sequence of str, optional
+        A fingerprint of each chunk's input (e.g. a digest of its values), by chunk index.
+        Each part stores its chunk's; :meth:`done` treats a part whose stored fingerprint
+        differs (or is absent) as not done, so an edited input recomputes exactly the chunks
+        that changed and resumes the others.
 
     Raises
     ------
@@ -202,9 +210,11 @@ class PartStore:
     ...     store.complete(len(chunks))
     """
 
-    def __init__(self, path, manifest: Mapping[str, Any]):
+    def __init__(self, path, manifest: Mapping[str, Any], *,
+                 fingerprints: Sequence[str] | None = None):
         self.path = Path(path)
         self._manifest = _normalise_manifest(manifest)
+        self._fingerprints = None if fingerprints is None else [str(f) for f in fingerprints]
         self._lock_fd: int | None = None
         self._closed = False
         self._finished: set[int] = set()
@@ -250,6 +260,9 @@ class PartStore:
         has_manifest = False
         for entry in sorted(os.scandir(self.path), key=lambda e: e.name):
             name = entry.name
+            if entry.is_symlink():
+                raise CausepairsError(f"{self.path}: {name!r} is a symbolic link; a part store "
+                                      f"holds only its own files; {_HINT}")
             match = _PART_RE.fullmatch(name)
             if match and entry.is_file():
                 parts[int(match.group(1))] = name
@@ -269,7 +282,15 @@ class PartStore:
     def _lock(self) -> None:
         if fcntl is None:  # pragma: no cover
             return
-        fd = os.open(self.path / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o666)
+        # O_NOFOLLOW: a planted .lock symbolic link must not make us truncate its target.
+        try:
+            fd = os.open(self.path / LOCK_NAME,
+                         os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
+        except OSError as exc:
+            if (self.path / LOCK_NAME).is_symlink():
+                raise CausepairsError(f"{self.path / LOCK_NAME} is a symbolic link; refusing to "
+                                      f"open it; {_HINT}") from None
+            raise exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -388,7 +409,28 @@ class PartStore:
                     f"{self.part_path(index)} holds other rows than chunk {index} of the input "
                     f"({_ids_difference(stored, expected)}): the input changed since this store "
                     f"was written; {_HINT}")
+        if self._fingerprints is not None and index < len(self._fingerprints):
+            if self._read_fingerprint(index) != self._fingerprints[index]:
+                self._reopen_for(index)
+                return False
         return True
+
+    def _read_fingerprint(self, index: int) -> str | None:
+        path = self.part_path(index)
+        try:
+            metadata = pq.read_schema(path).metadata or {}
+        except (OSError, pa.ArrowException) as exc:
+            raise CausepairsError(f"{path} cannot be read ({exc}); delete it and rerun") from None
+        value = metadata.get(_FINGERPRINT_KEY)
+        return None if value is None else value.decode("ascii", "replace")
+
+    def _reopen_for(self, index: int) -> None:
+        """Part ``index`` is stale (its input changed): it will be written again."""
+        self._finished.discard(index)
+        if self._completed is not None:
+            with contextlib.suppress(FileNotFoundError):
+                (self.path / COMPLETE_NAME).unlink()
+            self._completed = None
 
     def _read_ids(self, index: int) -> list:
         path = self.part_path(index)
@@ -426,6 +468,10 @@ class PartStore:
                              f"({len(columns)} vs {len(reference)} columns, first difference "
                              f"{_ids_difference(reference, columns)})")
         table = self._to_table(frame)
+        if self._fingerprints is not None and index < len(self._fingerprints):
+            table = table.replace_schema_metadata(
+                {**(table.schema.metadata or {}),
+                 _FINGERPRINT_KEY: self._fingerprints[index].encode("ascii")})
         path = self.part_path(index)
         with atomic_path(path) as tmp:
             _write_table(table, tmp)
