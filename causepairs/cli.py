@@ -415,7 +415,44 @@ def _add_train(sub) -> None:
     p.set_defaults(run=_run_train, check_args=lambda args: _check_backend_flags(p, args))
 
 
-def _feature_matrix(args, feature_set, ids):
+def _check_feature_store(path, feature_set, summary, publicinfo) -> None:
+    """Refuse finished features computed by another feature set or from other values.
+
+    A store written by ``causepairs features`` records the feature set's hash and, in each
+    part, a fingerprint of its pairs' values and types: compared with the input now, so a
+    pairs file edited since (same SampleIDs) is caught instead of training on stale rows.
+    """
+    from .factory.extract import _chunk_fingerprint, _declared_types, _typed_fingerprints
+    from .parts import read_store_facts
+
+    facts = read_store_facts(path)
+    if facts is None:
+        return  # a plain Parquet file: only its columns and SampleIDs can be checked
+    manifest, stored = facts
+    if manifest.get("feature_set_hash") not in (None, feature_set.hash):
+        raise CausepairsError(f"{path}: computed with feature set hash "
+                              f"{manifest.get('feature_set_hash')}, this feature set is "
+                              f"{feature_set.hash} (another version of its code); recompute it")
+    chunk_size = manifest.get("chunk_size")
+    ids = list(summary.sample_ids)
+    same_layout = (manifest.get("n_pairs") == len(ids) and ids
+                   and manifest.get("first_id") == ids[0] and manifest.get("last_id") == ids[-1])
+    if (not same_layout or not isinstance(chunk_size, int) or chunk_size < 1
+            or summary.fingerprints is None):
+        return  # features of another file (e.g. a superset): its rows are checked by SampleID
+    typed = _typed_fingerprints(summary.fingerprints, ids,
+                                _declared_types(publicinfo, ids, str(publicinfo.attrs.get(
+                                    "path", "publicinfo"))))
+    for index in sorted(stored):
+        expected = _chunk_fingerprint(typed[index * chunk_size:(index + 1) * chunk_size])
+        if stored[index] != expected:
+            first = ids[index * chunk_size] if index * chunk_size < len(ids) else "?"
+            raise CausepairsError(
+                f"{path}: part {index} (from SampleID {first}) was computed from other values "
+                f"or types than {summary.path} holds now; rerun causepairs features on it")
+
+
+def _feature_matrix(args, feature_set, ids, summary=None, publicinfo=None):
     """Features of ``ids``: read from --features (checked) or computed now."""
     import pandas as pd
 
@@ -431,6 +468,8 @@ def _feature_matrix(args, feature_set, ids):
                 f"{args.features}: its columns are not those of feature set "
                 f"{feature_set.name!r} ({matrix.shape[1]} vs {len(feature_set)} columns); "
                 "compute it with the same --set")
+        if summary is not None:
+            _check_feature_store(args.features, feature_set, summary, publicinfo)
         missing = pd.Index(ids).difference(matrix.index, sort=False)
         if len(missing):
             raise CausepairsError(f"{args.features}: no row for SampleID {missing[0]} "
@@ -449,7 +488,7 @@ def _run_train(args) -> int:
     from .model import CausalDirectionModel, cross_validate_model
 
     feature_set = load_feature_set(args.feature_set)
-    summary, _, target = check_dataset(args.pairs, args.publicinfo, args.target)
+    summary, publicinfo, target = check_dataset(args.pairs, args.publicinfo, args.target)
     _require_pairs(summary)
     # Checked before the features, which can take hours: these would fail only after them.
     if len(summary) < 2:
@@ -466,7 +505,7 @@ def _run_train(args) -> int:
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
-        features = _feature_matrix(args, feature_set, summary.sample_ids)
+        features = _feature_matrix(args, feature_set, summary.sample_ids, summary, publicinfo)
     for warning in caught:
         print(f"causepairs train: warning: {warning.message}", file=sys.stderr)
     y = target["Target"].loc[features.index]
@@ -531,8 +570,9 @@ def _run_predict(args) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
         if args.features is not None:
-            summary, _, _ = check_dataset(args.pairs, args.publicinfo)
-            features = _feature_matrix(args, model.feature_set, summary.sample_ids)
+            summary, publicinfo, _ = check_dataset(args.pairs, args.publicinfo)
+            features = _feature_matrix(args, model.feature_set, summary.sample_ids, summary,
+                                       publicinfo)
             scores = pd.Series(model.predict(features), index=features.index)
         else:
             scores = _streamed_scores(args, model)

@@ -44,7 +44,8 @@ try:  # POSIX only; without it (Windows) the store is not guarded against a seco
 except ImportError:  # pragma: no cover
     fcntl = None
 
-__all__ = ["PartStore", "MANIFEST_NAME", "COMPLETE_NAME", "LOCK_NAME", "part_name"]
+__all__ = ["PartStore", "MANIFEST_NAME", "COMPLETE_NAME", "LOCK_NAME", "part_name",
+           "read_store_facts"]
 
 MANIFEST_NAME = "_manifest.json"
 COMPLETE_NAME = "_complete.json"
@@ -548,6 +549,35 @@ class PartStore:
             raise CausepairsError(f"{self.path}: row {duplicate!r} is in more than one part; "
                                   f"{_HINT}")
         return frame
+
+
+def read_store_facts(path) -> tuple[dict, dict[int, str | None]] | None:
+    """The manifest and each part's input fingerprint of a store, read only (no lock taken).
+
+    Returns None if ``path`` is not a part store (e.g. a single Parquet file); lets a reader
+    of finished features check that they were computed from the input it has now.
+    """
+    path = Path(path)
+    file = path / MANIFEST_NAME
+    if not path.is_dir() or not file.is_file():
+        return None
+    try:
+        stored = json.loads(file.read_text(encoding="utf-8"))
+        manifest = dict(stored["manifest"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CausepairsError(f"{file} cannot be read ({exc})") from None
+    fingerprints: dict[int, str | None] = {}
+    for entry in os.scandir(path):
+        match = _PART_RE.fullmatch(entry.name)
+        if match is None:
+            continue
+        try:
+            metadata = pq.read_schema(entry.path).metadata or {}
+        except (OSError, pa.ArrowException) as exc:
+            raise CausepairsError(f"{entry.path} cannot be read ({exc})") from None
+        value = metadata.get(_FINGERPRINT_KEY)
+        fingerprints[int(match.group(1))] = None if value is None else value.decode("ascii")
+    return manifest, fingerprints
 
 
 def _check_index(index) -> int:

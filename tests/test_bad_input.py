@@ -467,3 +467,22 @@ def test_pipeline_absolute_output_paths_are_the_users_choice(tmp_path):
     path.write_text(GENERATED.format(extra="")
                     + f'[outputs]\nsubmission = "{tmp_path / "sub.csv"}"\n')
     assert load_pipeline(path).submission == str(tmp_path / "sub.csv")
+
+
+def test_train_on_finished_features_of_an_edited_pairs_file_is_refused(capsys, tmp_path):
+    rows = numeric_rows(4)
+    pairs, info, target = write_dataset(tmp_path, rows, [1, -1, 0, 1])
+    store = tmp_path / "f.parquet"
+    _features(capsys, pairs, info, store)
+    train = ["train", "--pairs", pairs, "--publicinfo", info, "--target", target, "--set", "fast",
+             "--features", store, "--cv-folds", "1", "--quiet"]
+    code, _, err = run(capsys, *train, "--out", tmp_path / "ok")
+    assert code == 0, err
+    edited = list(rows)
+    edited[3] = ("p4", rows[3][1] + 1, rows[3][2], "Numerical", "Numerical")
+    write_dataset(tmp_path, edited, [1, -1, 0, 1])
+    code, _, err = run(capsys, *train, "--out", tmp_path / "stale")
+    assert code == 1
+    assert_one_line_error(err, f"{store}: part 1 (from SampleID p3) was computed from other "
+                               f"values or types than {pairs} holds now")
+    assert not (tmp_path / "stale").exists()
