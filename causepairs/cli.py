@@ -237,7 +237,8 @@ def _run_score(args) -> int:
                                                         f"which is in {args.target}")
         a_type = publicinfo.loc[target.index, "A type"].to_numpy()
         b_type = publicinfo.loc[target.index, "B type"].to_numpy()
-    _require_two_classes(target, args.target, "the bidirectional AUC is undefined")
+    _require_two_classes(target, args.target, "the bidirectional AUC is undefined for a "
+                                              "single class")
     details = target["Details"] if target["Details"].notna().all() else None
     breakdown = score_breakdown(target["Target"].to_numpy(), scores, details, a_type, b_type)
     print(breakdown.to_text())
@@ -260,8 +261,8 @@ def _require_two_classes(target, path, consequence: str) -> None:
     if not classes:
         raise ChallengeFormatError(path, f"holds no pairs; {consequence}")
     if len(classes) == 1:
-        raise ChallengeFormatError(path, f"every pair ({len(target)}) has Target {classes[0]}; "
-                                         f"{consequence} with a single class")
+        raise ChallengeFormatError(path, f"every pair ({len(target)}) has Target {classes[0]}: "
+                                         f"{consequence}")
 
 
 def _require_same_ids(reference, reference_path, other, other_path) -> None:
@@ -499,9 +500,9 @@ def _run_train(args) -> int:
             raise CausepairsError(f"--cv-folds {args.cv_folds} is more than the {len(summary)} "
                                   f"pairs of {args.pairs}; use at most {len(summary)}, or 1 "
                                   "for no cross-validation")
-        _require_two_classes(target, args.target, "cross-validation (--cv-folds "
-                             f"{args.cv_folds}) cannot score the model; use --cv-folds 1 to "
-                             "train without it")
+        _require_two_classes(target, args.target, f"cross-validation (--cv-folds "
+                             f"{args.cv_folds}) cannot score a model on a single class; use "
+                             "--cv-folds 1 to train without it")
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)

@@ -298,15 +298,16 @@ def test_score_with_a_one_class_target_is_an_error(capsys, tmp_path):
     submission = write_text(tmp_path / "s.csv", "SampleID,Target\na,0.5\nb,0.1\nc,-2\n")
     code, out, err = run(capsys, "score", "--target", target, "--submission", submission)
     assert code == 1 and out == ""
-    assert_one_line_error(err, f"{target}: every pair (3) has Target 1; the bidirectional AUC "
-                               "is undefined with a single class")
+    assert_one_line_error(err, f"{target}: every pair (3) has Target 1: the bidirectional AUC "
+                               "is undefined for a single class")
 
 
 @pytest.mark.parametrize("count, targets, extra, message", [
     (4, [1, -1, 0, 1], ["--cv-folds", "100"],
      "--cv-folds 100 is more than the 4 pairs of"),
     (1, [1], [], "holds 1 pair; training needs at least 2"),
-    (6, [1] * 6, [], "every pair (6) has Target 1; cross-validation (--cv-folds 5)"),
+    (6, [1] * 6, [], "every pair (6) has Target 1: cross-validation (--cv-folds 5) cannot "
+                     "score a model on a single class; use --cv-folds 1"),
     (0, [], [], "holds no pairs (only a header)"),
 ])
 def test_train_refuses_what_it_cannot_fit_before_any_work(capsys, tmp_path, count, targets,
