@@ -486,7 +486,7 @@ def _run_train(args) -> int:
 
     from .factory.spec import load_feature_set
     from .io import check_dataset
-    from .model import CausalDirectionModel, cross_validate_model
+    from .model import CausalDirectionModel, cross_validate_model, cv_folds_problem
 
     feature_set = load_feature_set(args.feature_set)
     summary, publicinfo, target = check_dataset(args.pairs, args.publicinfo, args.target)
@@ -503,6 +503,10 @@ def _run_train(args) -> int:
         _require_two_classes(target, args.target, f"cross-validation (--cv-folds "
                              f"{args.cv_folds}) cannot score a model on a single class; use "
                              "--cv-folds 1 to train without it")
+        problem = cv_folds_problem(target["Target"].to_numpy(), args.cv_folds)
+        if problem is not None:
+            raise CausepairsError(f"{args.target}: --cv-folds {args.cv_folds}: {problem}; use "
+                                  "fewer, or --cv-folds 1 for no cross-validation")
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)

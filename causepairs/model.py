@@ -47,7 +47,8 @@ from .io import atomic_path
 from .factory.spec import FeatureSet, _resolve
 from .metrics import bidirectional_auc
 
-__all__ = ["DEFAULT_FORMULATION", "FORMULATIONS", "CausalDirectionModel", "cross_validate_model", "ModelLoadError"]
+__all__ = ["DEFAULT_FORMULATION", "FORMULATIONS", "CausalDirectionModel", "cross_validate_model",
+           "cv_folds_problem", "ModelLoadError"]
 
 #: The ways of turning LightGBM outputs into a per-row direction score.
 FORMULATIONS = ("regression", "multiclass", "binary_pair")
@@ -560,6 +561,24 @@ class CausalDirectionModel:
 
 # ---------------------------------------------------------------------------------------------
 
+def cv_folds_problem(target, n_splits: int) -> str | None:
+    """Why a stratified ``n_splits``-fold cross-validation cannot score ``target``, or None.
+
+    Checked before the work (features can take hours) rather than met in scikit-learn's
+    splitter afterwards.
+    """
+    values, counts = np.unique(np.asarray(target), return_counts=True)
+    if len(values) < 2:
+        only = f"Target {values[0]}" if len(values) else "no pairs"
+        return f"every pair has {only}: cross-validation cannot score a model on a single class"
+    if n_splits > len(target):
+        return f"{n_splits} folds is more than the {len(target)} pairs"
+    if n_splits > counts.max():
+        return (f"{n_splits} folds is more than the {counts.max()} pairs of the largest class "
+                f"(Target {values[counts.argmax()]}); stratified folds need at most that many")
+    return None
+
+
 def _model_maker(model_factory_or_params) -> Callable[[], CausalDirectionModel]:
     if isinstance(model_factory_or_params, CausalDirectionModel):
         params = model_factory_or_params.get_params()
@@ -617,6 +636,9 @@ def cross_validate_model(model_factory_or_params, X: pd.DataFrame, y, groups=Non
         splitter = GroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
         splits = splitter.split(X, target, groups)
     else:
+        problem = cv_folds_problem(target, n_splits)
+        if problem is not None:
+            raise ValueError(problem)
         splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
         splits = splitter.split(X, target)
     oof = np.full(len(X), np.nan)

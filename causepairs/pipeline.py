@@ -583,21 +583,17 @@ class _Runner:
     def run(self) -> PipelineResult:
         from .factory.spec import load_feature_set
         from .io import read_publicinfo, read_target, write_submission
-        from .model import CausalDirectionModel
+        from .model import CausalDirectionModel, cv_folds_problem
 
         spec = self.spec
         started = time.perf_counter()
         train = self.data(spec.train)
         # Checked before the features, which take long: the evaluation would fail after them.
         train_target = read_target(train.target)
-        if len(train_target) < spec.folds:
-            raise PipelineError(f"{spec.source}: [evaluation] folds = {spec.folds} but the "
-                                f"training set has {len(train_target)} pairs; use at most "
-                                f"{len(train_target)} folds")
-        if train_target["Target"].nunique() < 2:
-            raise PipelineError(f"{train.target}: every training pair has Target "
-                                f"{train_target['Target'].iloc[0]}; cross-validation cannot "
-                                "score a model with a single class")
+        problem = cv_folds_problem(train_target["Target"].to_numpy(), spec.folds)
+        if problem is not None:
+            raise PipelineError(f"{spec.source}: [evaluation] folds = {spec.folds}, training "
+                                f"target {train.target}: {problem}")
         heldout = self.data(spec.heldout) if spec.heldout is not None else None
         feature_set = load_feature_set(spec.feature_set)
         train_features, train_key = self.features(train, feature_set)

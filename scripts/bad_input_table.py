@@ -150,6 +150,7 @@ def main() -> int:
             ("train --cv-folds 100 on 4 pairs", 4, [1, -1, 0, 1], ["--cv-folds", 100]),
             ("train on 1 pair", 1, [1], []),
             ("train on 2 pairs (cv-folds 5)", 2, [1, -1], []),
+            ("train --cv-folds 4, largest class 3 pairs", 4, [1, 1, 1, -1], ["--cv-folds", 4]),
             ("train on an empty data set", 0, [], [])):
         sub = d / kind.replace(" ", "_")
         pairs, info, target = write_dataset(sub, numeric_rows(count), targets)
@@ -215,7 +216,10 @@ def main() -> int:
             ("pipeline candidate named \"../../x\"",
              generated.format(extra="") + '[evaluation.candidates."../../x"]\nn_estimators = 3\n'),
             ("pipeline submission = \"../x.csv\"",
-             generated.format(extra="") + '[outputs]\nsubmission = "../x.csv"\n')):
+             generated.format(extra="") + '[outputs]\nsubmission = "../x.csv"\n'),
+            ("pipeline folds = 5 on 3 generated pairs",
+             "[data.train]\ngenerate = { n_pairs = 3, seed = 1, min_size = 50, max_size = 60 }"
+             "\n[evaluation]\nfolds = 5\n")):
         path = d / "p.toml"
         path.write_text(text)
         record(kind, "run", cli("run", path, "--out", d / "out", "--quiet"), 1)

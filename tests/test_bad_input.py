@@ -309,6 +309,8 @@ def test_score_with_a_one_class_target_is_an_error(capsys, tmp_path):
     (6, [1] * 6, [], "every pair (6) has Target 1: cross-validation (--cv-folds 5) cannot "
                      "score a model on a single class; use --cv-folds 1"),
     (0, [], [], "holds no pairs (only a header)"),
+    (4, [1, 1, 1, -1], ["--cv-folds", "4"],
+     "--cv-folds 4: 4 folds is more than the 3 pairs of the largest class (Target 1)"),
 ])
 def test_train_refuses_what_it_cannot_fit_before_any_work(capsys, tmp_path, count, targets,
                                                           extra, message):
@@ -487,3 +489,24 @@ def test_train_on_finished_features_of_an_edited_pairs_file_is_refused(capsys, t
     assert_one_line_error(err, f"{store}: part 1 (from SampleID p3) was computed from other "
                                f"values or types than {pairs} holds now")
     assert not (tmp_path / "stale").exists()
+
+
+def test_cross_validation_refuses_folds_it_cannot_make():
+    from causepairs.model import cross_validate_model
+
+    X = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0]})
+    with pytest.raises(ValueError, match="more than the 3 pairs of the largest class"):
+        cross_validate_model(lambda: None, X, [1, 1, 1, -1], n_splits=4)
+    with pytest.raises(ValueError, match="every pair has Target 1"):
+        cross_validate_model(lambda: None, X, [1, 1, 1, 1], n_splits=2)
+
+
+def test_pipeline_with_more_folds_than_pairs_stops_before_the_features(capsys, tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text("[data.train]\ngenerate = { n_pairs = 3, seed = 1, min_size = 50, "
+                    "max_size = 60 }\n[evaluation]\nfolds = 5\n")
+    code, _, err = run(capsys, "run", path, "--out", tmp_path / "run", "--quiet")
+    assert code == 1
+    assert_one_line_error(err, "[evaluation] folds = 5, training target",
+                          "5 folds is more than the 3 pairs")
+    assert not (tmp_path / "run" / "features").exists()
