@@ -265,7 +265,14 @@ def load_pipeline(name_or_path) -> PipelineSpec:
     head = root.table("pipeline") or _Table(source, "pipeline", {})
     name = head.get("name", str, path.stem)
     description = head.get("description", str, "")
-    out = Path(head.get("out", str, f"runs/{name}"))
+    out = head.get("out", str)
+    if out is None:
+        # The name becomes a folder under runs/: it must not climb out of it.
+        if not name or "/" in name or "\\" in name or name in (".", ".."):
+            raise head._fail("name", f"{name!r} names the output folder runs/{name}: no '/', "
+                                     "'\\', '.' or '..'; or set [pipeline] out")
+        out = f"runs/{name}"
+    out = Path(out)
     n_jobs = head.get("n_jobs", int, -1)
     if n_jobs == 0 or n_jobs < -1:
         raise head._fail("n_jobs", f"expected a positive number of workers or -1, got {n_jobs}")

@@ -510,3 +510,12 @@ def test_pipeline_with_more_folds_than_pairs_stops_before_the_features(capsys, t
     assert_one_line_error(err, "[evaluation] folds = 5, training target",
                           "5 folds is more than the 3 pairs")
     assert not (tmp_path / "run" / "features").exists()
+
+
+def test_pipeline_name_used_as_the_default_output_folder_cannot_climb_out(tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text('[pipeline]\nname = "../../x"\n' + GENERATED.format(extra=""))
+    with pytest.raises(PipelineError, match=r"\[pipeline\] name: '../../x' names the output"):
+        load_pipeline(path)
+    path.write_text('[pipeline]\nname = "../../x"\nout = "somewhere"\n' + GENERATED.format(extra=""))
+    assert load_pipeline(path).out == Path("somewhere")
