@@ -549,7 +549,16 @@ class CausalDirectionModel:
                 2 if model.formulation == "binary_pair" else 1):
             raise ModelLoadError(f"{meta_path}: formulation {model.formulation!r} does not "
                                  f"match its {len(texts)} model file(s)")
-        model.boosters_ = [lgb.Booster(model_str=text) for text in texts]
+        try:
+            model.boosters_ = [lgb.Booster(model_str=text) for text in texts]
+        except lgb.basic.LightGBMError as exc:
+            # Only reachable when a file and both recorded hashes were edited together.
+            raise ModelLoadError(f"{directory}: a model file is not a LightGBM text model "
+                                 f"({' '.join(str(exc).split())})") from None
+        if any(b.num_feature() != len(columns) for b in model.boosters_):
+            raise ModelLoadError(f"{directory}: a model file expects "
+                                 f"{model.boosters_[0].num_feature()} features, the metadata "
+                                 f"lists {len(columns)} columns")
         model.n_features_in_ = len(columns)
         training = meta.get("training") or {}
         model.n_pairs_ = training.get("n_pairs")

@@ -519,3 +519,23 @@ def test_pipeline_name_used_as_the_default_output_folder_cannot_climb_out(tmp_pa
         load_pipeline(path)
     path.write_text('[pipeline]\nname = "../../x"\nout = "somewhere"\n' + GENERATED.format(extra=""))
     assert load_pipeline(path).out == Path("somewhere")
+
+
+def test_a_model_file_edited_with_its_hashes_is_still_refused(capsys, tmp_path, model_dir):
+    import hashlib
+
+    from causepairs.model import _metadata_digest
+
+    folder, pairs, info = model_dir
+
+    def garble(meta):
+        (tmp_path / "m" / "model.txt").write_text("not a model\n")
+        meta["model_files"]["model.txt"] = hashlib.sha256(b"not a model\n").hexdigest()
+
+    edited = _edited_model(model_dir, tmp_path, garble, rehash=True)
+    assert json.loads((edited / "metadata.json").read_text())["metadata_sha256"] == \
+        _metadata_digest(json.loads((edited / "metadata.json").read_text()))
+    code, _, err = run(capsys, "predict", "--model", edited, "--pairs", pairs, "--publicinfo",
+                       info, "--out", tmp_path / "s.csv", "--quiet")
+    assert code == 1
+    assert_one_line_error(err, f"{edited}: a model file is not a LightGBM text model")
