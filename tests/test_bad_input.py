@@ -539,3 +539,31 @@ def test_a_model_file_edited_with_its_hashes_is_still_refused(capsys, tmp_path, 
                        info, "--out", tmp_path / "s.csv", "--quiet")
     assert code == 1
     assert_one_line_error(err, f"{edited}: a model file is not a LightGBM text model")
+
+
+def test_pipeline_recomputes_features_of_an_edited_file_even_with_its_old_mtime(tmp_path):
+    from causepairs.pipeline import run_pipeline
+
+    rows = numeric_rows(8)
+    pairs, info, target = write_dataset(tmp_path, rows, [1, -1, 0, 1, -1, 0, 1, -1])
+    path = tmp_path / "p.toml"
+    path.write_text(f'[data.train]\npairs = "{pairs}"\npublicinfo = "{info}"\n'
+                    f'target = "{target}"\n[features]\nchunk_size = 4\n'
+                    "[model]\nn_estimators = 3\nmin_child_samples = 2\n[evaluation]\nfolds = 2\n")
+    log: list[str] = []
+    run_pipeline(path, out=tmp_path / "run", quiet=True, log=log.append)
+    features = tmp_path / "run" / "features" / "train.parquet"
+    before = pd.read_parquet(features)
+
+    stat = pairs.stat()
+    edited = list(rows)
+    edited[6] = ("p7", rows[6][1], rows[6][2][::-1].copy(), "Numerical", "Numerical")
+    write_dataset(tmp_path, edited, [1, -1, 0, 1, -1, 0, 1, -1])
+    os.utime(pairs, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same time, other content
+    log.clear()
+    run_pipeline(path, out=tmp_path / "run", quiet=True, log=log.append)
+    assert "[features:train] running" in log
+    after = pd.read_parquet(features)
+    assert np.array_equal(after.iloc[:4].to_numpy(), before.iloc[:4].to_numpy(), equal_nan=True)
+    assert not np.array_equal(after.loc["p7"].to_numpy(), before.loc["p7"].to_numpy(),
+                              equal_nan=True)
