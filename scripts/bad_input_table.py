@@ -19,8 +19,6 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
 
 def numbers(values) -> str:
     return " ".join(str(int(v)) if float(v).is_integer() else repr(float(v)) for v in values)
@@ -114,7 +112,8 @@ def main() -> int:
     cli(*features)
     rows[2] = ("p3", rows[2][1], rows[2][2][::-1].copy(), "Numerical", "Numerical")
     write_dataset(d, rows)
-    record("edited pairs file, same SampleIDs: rerun features (recomputes chunk 1, p3-p4; resumes p1-p2, p5)",
+    record("edited pairs file, same SampleIDs: rerun features (recomputes chunk 1, p3-p4; "
+           "resumes p1-p2, p5)",
            "features (rerun)", cli(*features), 0, show="stdout")
     target = d / "d_target.csv"
     write_dataset(d, numeric_rows(5), [1, -1, 0, 1, -1])
@@ -138,7 +137,7 @@ def main() -> int:
     record("SampleID of 250 characters", "check",
            cli("check", "--pairs", d / "l_pairs.csv", "--publicinfo", d / "info.csv"), 1)
 
-    # -- score and train edge cases ------------------------------------------------------------
+    # -- score and train edge cases ----------------------------------------------------------
     d = base / "targets"
     d.mkdir()
     (d / "t.csv").write_text("SampleID,Target\na,1\nb,1\nc,1\n")
@@ -161,7 +160,7 @@ def main() -> int:
     record("check an empty data set", "check", cli("check", "--pairs", pairs, "--publicinfo",
                                                    info), 1)
 
-    # -- model metadata ---------------------------------------------------------------------------
+    # -- model metadata ----------------------------------------------------------------------
     from causepairs.model import _metadata_digest
 
     d = base / "model"
@@ -187,7 +186,7 @@ def main() -> int:
                                     "--publicinfo", info, "--out", d / "s.csv", "--quiet"), 1)
     (d / "m" / "metadata.json").write_text(original)
 
-    # -- symbolic links -----------------------------------------------------------------------------
+    # -- symbolic links ----------------------------------------------------------------------
     victim = d / "victim.txt"
     victim.write_text("precious\n")
     (d / "m2").mkdir()
@@ -206,7 +205,7 @@ def main() -> int:
                d / "sub.csv", "--quiet"), 1)
     assert victim.read_text() == "precious\n", "a link was written through"
 
-    # -- pipeline names ---------------------------------------------------------------------------
+    # -- pipeline names ----------------------------------------------------------------------
     d = base / "pipelines"
     d.mkdir()
     generated = "[data.train]\ngenerate = {{ n_pairs = 5, seed = 1{extra} }}\n"

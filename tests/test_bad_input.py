@@ -14,9 +14,8 @@ import pandas as pd
 import pytest
 
 from causepairs.cli import main
-from causepairs.errors import CausepairsError
 from causepairs.factory.extract import ExtractionReport, extract_features, iter_feature_blocks
-from causepairs.io import Pair, read_pairs, scan_pairs, write_submission
+from causepairs.io import Pair, write_submission
 from causepairs.parts import PartStore
 from causepairs.pipeline import PipelineError, load_pipeline
 from causepairs.synth import generate_pairs
@@ -517,7 +516,8 @@ def test_pipeline_name_used_as_the_default_output_folder_cannot_climb_out(tmp_pa
     path.write_text('[pipeline]\nname = "../../x"\n' + GENERATED.format(extra=""))
     with pytest.raises(PipelineError, match=r"\[pipeline\] name: '../../x' names the output"):
         load_pipeline(path)
-    path.write_text('[pipeline]\nname = "../../x"\nout = "somewhere"\n' + GENERATED.format(extra=""))
+    path.write_text('[pipeline]\nname = "../../x"\nout = "somewhere"\n'
+                    + GENERATED.format(extra=""))
     assert load_pipeline(path).out == Path("somewhere")
 
 

@@ -57,7 +57,8 @@ class ExtractionReport:
         if self.failed_cells:
             parts.append(f"{self.failed_cells} failed cells left NaN (first: {self.messages[0]})")
         if self.retyped:
-            parts.append(f"{len(self.retyped)} variables retyped by their values (first: {self.retyped[0]})")
+            parts.append(f"{len(self.retyped)} variables retyped by their values (first: "
+                         f"{self.retyped[0]})")
         return "; ".join(parts)
 
 
