@@ -448,6 +448,10 @@ def _check_feature_store(path, feature_set, summary, publicinfo) -> None:
         expected = _chunk_fingerprint(typed[index * chunk_size:(index + 1) * chunk_size])
         if stored[index] != expected:
             first = ids[index * chunk_size] if index * chunk_size < len(ids) else "?"
+            if stored[index] is None:
+                raise CausepairsError(f"{path}: part {index} (from SampleID {first}) records no "
+                                      "input fingerprint (an older causepairs wrote it), so it "
+                                      "cannot be checked against the pairs; recompute it")
             raise CausepairsError(
                 f"{path}: part {index} (from SampleID {first}) was computed from other values "
                 f"or types than {summary.path} holds now; rerun causepairs features on it")
