@@ -551,9 +551,12 @@ def atomic_path(path):
     try:
         yield Path(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename is None and exc.errno is not None:
+            # A write to an open handle (disk full, file too large) names no file: say which.
+            raise OSError(exc.errno, exc.strerror, os.fspath(path)) from None
         raise
 
 

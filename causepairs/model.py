@@ -23,6 +23,7 @@ pickle) and loads back with checks of file hashes, causepairs version and featur
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -417,14 +418,9 @@ class CausalDirectionModel:
         self._check_fitted()
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        hashes = {}
-        for name, booster in zip(self._model_files(), self.boosters_):
-            data = booster.model_to_string().encode("utf-8")
-            # Atomic: a full disk or a crash leaves the old file or none, never a short one
-            # (and a planted symbolic link is refused, not written through).
-            with atomic_path(directory / name) as tmp:
-                tmp.write_bytes(data)
-            hashes[name] = _sha256(data)
+        texts = {name: booster.model_to_string().encode("utf-8")
+                 for name, booster in zip(self._model_files(), self.boosters_)}
+        hashes = {name: _sha256(data) for name, data in texts.items()}
         summary = {"n_pairs": self.n_pairs_, "class_counts": dict(self.class_counts_)}
         summary.update(training_summary or {})
         params = {name: getattr(self, name) for name in _PARAM_NAMES}
@@ -450,9 +446,16 @@ class CausalDirectionModel:
             raise ValueError(f"model metadata must be finite JSON ({exc}); e.g. a NaN "
                              "cross-validation score") from None
         metadata["metadata_sha256"] = _metadata_digest(metadata)
-        # Metadata last, written whole: a directory with metadata.json is complete.
-        with atomic_path(directory / _METADATA) as tmp:
-            tmp.write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
+        # Every file is written to a temporary name first and renamed only once all are
+        # written: a full disk (or any error) while writing leaves the directory as it was,
+        # never a short file or a model file that its metadata does not describe. Renames run
+        # in reverse order of entry: model files first, metadata last (a directory with
+        # metadata.json is complete). A planted symbolic link is refused, not written through.
+        with contextlib.ExitStack() as stack:
+            meta_tmp = stack.enter_context(atomic_path(directory / _METADATA))
+            for name, data in texts.items():
+                stack.enter_context(atomic_path(directory / name)).write_bytes(data)
+            meta_tmp.write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
         return directory
 
     @classmethod

@@ -49,9 +49,16 @@ def numeric_rows(count, n=60, seed=0):
     return rows
 
 
-def cli(*argv, cwd=None):
+def cli(*argv, cwd=None, max_file_bytes=None):
+    def limit():
+        # A full disk, as far as the writer can tell: writes past the limit fail (EFBIG;
+        # Python ignores SIGXFSZ).
+        import resource
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
+
     result = subprocess.run([sys.executable, "-m", "causepairs", *map(str, argv)],
-                            capture_output=True, text=True, cwd=cwd)
+                            capture_output=True, text=True, cwd=cwd,
+                            preexec_fn=limit if max_file_bytes else None)
     return result.returncode, result.stdout, result.stderr
 
 
@@ -185,6 +192,12 @@ def main() -> int:
         record(kind, "predict", cli("predict", "--model", d / "m", "--pairs", pairs,
                                     "--publicinfo", info, "--out", d / "s.csv", "--quiet"), 1)
     (d / "m" / "metadata.json").write_text(original)
+    before = {p.name: p.read_bytes() for p in (d / "m").iterdir()}
+    record("disk full during train (files limited to 8 KB), over an existing model", "train",
+           cli("train", "--pairs", pairs, "--publicinfo", info, "--target", target, "--set",
+               "fast", "--out", d / "m", "--cv-folds", 1, "--formulation", "binary_pair",
+               "--quiet", max_file_bytes=8192), 1)
+    assert {p.name: p.read_bytes() for p in (d / "m").iterdir()} == before, "model changed"
 
     # -- symbolic links ----------------------------------------------------------------------
     victim = d / "victim.txt"

@@ -401,6 +401,18 @@ def test_disk_full_while_saving_leaves_the_old_model(model_dir, tmp_path, monkey
         monkeypatch.setattr(Path, "write_bytes", full_disk)
         model.save(tmp_path / "new")
     assert list((tmp_path / "new").iterdir()) == []  # no 0-byte or partial model.txt
+    monkeypatch.undo()
+
+    # The disk fills up at the metadata, after the model files: nothing is renamed, so the
+    # old model files stay with the metadata that describes them.
+    other = CausalDirectionModel.load(folder / "m").set_params(random_state=1)
+    other.boosters_ = model.boosters_[::-1]
+    monkeypatch.setattr(Path, "write_text", lambda self, *a, **k: full_disk(self, b"{}"))
+    with pytest.raises(OSError, match=r"No space left.*metadata\.json"):
+        other.save(tmp_path / "m")
+    monkeypatch.undo()
+    assert {p.name: p.read_bytes() for p in (tmp_path / "m").iterdir()} == before
+    CausalDirectionModel.load(tmp_path / "m")
 
 
 def test_a_planted_model_file_link_is_refused_and_its_target_kept(capsys, tmp_path, model_dir):
