@@ -8,7 +8,6 @@ and a non-zero exit code, never a traceback.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 import time
@@ -198,6 +197,7 @@ def _run_check(args) -> int:
     from .summary import dataset_summary
 
     summary, publicinfo, target = check_dataset(args.pairs, args.publicinfo, args.target)
+    _require_pairs(summary)
     print(dataset_summary(summary.sizes, publicinfo, target))
     print(f"ok: {args.pairs} is a valid data set")
     return 0
@@ -238,10 +238,32 @@ def _run_score(args) -> int:
                                                         f"which is in {args.target}")
         a_type = publicinfo.loc[target.index, "A type"].to_numpy()
         b_type = publicinfo.loc[target.index, "B type"].to_numpy()
+    _require_two_classes(target, args.target, "the bidirectional AUC is undefined for a "
+                                              "single class")
     details = target["Details"] if target["Details"].notna().all() else None
     breakdown = score_breakdown(target["Target"].to_numpy(), scores, details, a_type, b_type)
     print(breakdown.to_text())
     return 0
+
+
+def _require_pairs(summary) -> None:
+    """A data set with no pairs is well-formed but nothing can be done with it."""
+    from .errors import ChallengeFormatError
+
+    if len(summary) == 0:
+        raise ChallengeFormatError(summary.path, "holds no pairs (only a header)")
+
+
+def _require_two_classes(target, path, consequence: str) -> None:
+    """Refuse a target where every pair has the same Target (or there is none)."""
+    from .errors import ChallengeFormatError
+
+    classes = sorted(set(target["Target"].tolist()))
+    if not classes:
+        raise ChallengeFormatError(path, f"holds no pairs; {consequence}")
+    if len(classes) == 1:
+        raise ChallengeFormatError(path, f"every pair ({len(target)}) has Target {classes[0]}: "
+                                         f"{consequence}")
 
 
 def _require_same_ids(reference, reference_path, other, other_path) -> None:
@@ -398,7 +420,48 @@ def _add_train(sub) -> None:
     p.set_defaults(run=_run_train, check_args=lambda args: _check_backend_flags(p, args))
 
 
-def _feature_matrix(args, feature_set, ids):
+def _check_feature_store(path, feature_set, summary, publicinfo) -> None:
+    """Refuse finished features computed by another feature set or from other values.
+
+    A store written by ``causepairs features`` records the feature set's hash and, in each
+    part, a fingerprint of its pairs' values and types: compared with the input now, so a
+    pairs file edited since (same SampleIDs) is caught instead of training on stale rows.
+    """
+    from .factory.extract import _chunk_fingerprint, _declared_types, _typed_fingerprints
+    from .parts import read_store_facts
+
+    facts = read_store_facts(path)
+    if facts is None:
+        return  # a plain Parquet file: only its columns and SampleIDs can be checked
+    manifest, stored = facts
+    if manifest.get("feature_set_hash") not in (None, feature_set.hash):
+        raise CausepairsError(f"{path}: computed with feature set hash "
+                              f"{manifest.get('feature_set_hash')}, this feature set is "
+                              f"{feature_set.hash} (another version of its code); recompute it")
+    chunk_size = manifest.get("chunk_size")
+    ids = list(summary.sample_ids)
+    same_layout = (manifest.get("n_pairs") == len(ids) and ids
+                   and manifest.get("first_id") == ids[0] and manifest.get("last_id") == ids[-1])
+    if (not same_layout or not isinstance(chunk_size, int) or chunk_size < 1
+            or summary.fingerprints is None):
+        return  # features of another file (e.g. a superset): its rows are checked by SampleID
+    typed = _typed_fingerprints(summary.fingerprints, ids,
+                                _declared_types(publicinfo, ids, str(publicinfo.attrs.get(
+                                    "path", "publicinfo"))))
+    for index in sorted(stored):
+        expected = _chunk_fingerprint(typed[index * chunk_size:(index + 1) * chunk_size])
+        if stored[index] != expected:
+            first = ids[index * chunk_size] if index * chunk_size < len(ids) else "?"
+            if stored[index] is None:
+                raise CausepairsError(f"{path}: part {index} (from SampleID {first}) records no "
+                                      "input fingerprint (an older causepairs wrote it), so it "
+                                      "cannot be checked against the pairs; recompute it")
+            raise CausepairsError(
+                f"{path}: part {index} (from SampleID {first}) was computed from other values "
+                f"or types than {summary.path} holds now; rerun causepairs features on it")
+
+
+def _feature_matrix(args, feature_set, ids, summary=None, publicinfo=None):
     """Features of ``ids``: read from --features (checked) or computed now."""
     import pandas as pd
 
@@ -414,6 +477,8 @@ def _feature_matrix(args, feature_set, ids):
                 f"{args.features}: its columns are not those of feature set "
                 f"{feature_set.name!r} ({matrix.shape[1]} vs {len(feature_set)} columns); "
                 "compute it with the same --set")
+        if summary is not None:
+            _check_feature_store(args.features, feature_set, summary, publicinfo)
         missing = pd.Index(ids).difference(matrix.index, sort=False)
         if len(missing):
             raise CausepairsError(f"{args.features}: no row for SampleID {missing[0]} "
@@ -429,25 +494,53 @@ def _run_train(args) -> int:
 
     from .factory.spec import load_feature_set
     from .io import check_dataset
-    from .model import CausalDirectionModel, cross_validate_model
+    from .model import CausalDirectionModel, cross_validate_model, cv_folds_problem
 
     feature_set = load_feature_set(args.feature_set)
-    summary, _, target = check_dataset(args.pairs, args.publicinfo, args.target)
+    summary, publicinfo, target = check_dataset(args.pairs, args.publicinfo, args.target)
+    _require_pairs(summary)
+    # Checked before the features, which can take hours: these would fail only after them.
+    if len(summary) < 2:
+        raise CausepairsError(f"{args.pairs}: holds {len(summary)} pair; training needs at "
+                              "least 2")
+    if args.cv_folds > 1:
+        if args.cv_folds > len(summary):
+            raise CausepairsError(f"--cv-folds {args.cv_folds} is more than the {len(summary)} "
+                                  f"pairs of {args.pairs}; use at most {len(summary)}, or 1 "
+                                  "for no cross-validation")
+        _require_two_classes(target, args.target, f"cross-validation (--cv-folds "
+                             f"{args.cv_folds}) cannot score a model on a single class; use "
+                             "--cv-folds 1 to train without it")
+        problem = cv_folds_problem(target["Target"].to_numpy(), args.cv_folds)
+        if problem is not None:
+            raise CausepairsError(f"{args.target}: --cv-folds {args.cv_folds}: {problem}; use "
+                                  "fewer, or --cv-folds 1 for no cross-validation")
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
-        features = _feature_matrix(args, feature_set, summary.sample_ids)
+        features = _feature_matrix(args, feature_set, summary.sample_ids, summary, publicinfo)
     for warning in caught:
         print(f"causepairs train: warning: {warning.message}", file=sys.stderr)
     y = target["Target"].loc[features.index]
     model = CausalDirectionModel(feature_set, args.formulation)
     cv_scores = None
     if args.cv_folds > 1:
-        cv = cross_validate_model(model, features, y, n_splits=args.cv_folds)
+        with warnings.catch_warnings(record=True) as caught:
+            # e.g. scikit-learn's "the least populated class has only 2 members": one line.
+            warnings.simplefilter("always", UserWarning)
+            cv = cross_validate_model(model, features, y, n_splits=args.cv_folds)
+        for warning in caught:
+            print(f"causepairs train: warning: {' '.join(str(warning.message).split())}",
+                  file=sys.stderr)
+        # A fold whose test pairs are all one class has no AUC: recorded as null, not NaN.
         cv_scores = {"bidirectional_auc": float(cv["auc"]), "n_splits": cv["n_splits"],
-                     "fold_auc": [float(a) for a in cv["fold_auc"]]}
+                     "fold_auc": [float(a) if np.isfinite(a) else None
+                                  for a in cv["fold_auc"]]}
         print(f"cross-validated bidirectional_auc={cv['auc']:.4f} "
               f"({cv['n_splits']} folds: {', '.join(f'{a:.3f}' for a in cv['fold_auc'])})")
+        if not np.isfinite(cv["auc"]):
+            raise CausepairsError("cross-validation gave no score (every fold's test pairs have "
+                                  "one class); use fewer --cv-folds or --cv-folds 1")
     model.fit(features, y)
     details = target["Details"]
     training = {"pairs_file": str(args.pairs), "n_pairs": len(y)}
@@ -490,8 +583,9 @@ def _run_predict(args) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
         if args.features is not None:
-            summary, _, _ = check_dataset(args.pairs, args.publicinfo)
-            features = _feature_matrix(args, model.feature_set, summary.sample_ids)
+            summary, publicinfo, _ = check_dataset(args.pairs, args.publicinfo)
+            features = _feature_matrix(args, model.feature_set, summary.sample_ids, summary,
+                                       publicinfo)
             scores = pd.Series(model.predict(features), index=features.index)
         else:
             scores = _streamed_scores(args, model)

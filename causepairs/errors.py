@@ -41,3 +41,15 @@ class ChallengeFormatError(CausepairsError, ValueError):
             where.append(f"SampleID {sample_id}")
         # One line, always: a problem text never spans lines in the message.
         super().__init__(": ".join([", ".join(where), " ".join(problem.split())]))
+
+
+class InvalidInputError(CausepairsError, ValueError):
+    """Input given in memory (not a file) breaks the rules: e.g. an unknown variable type.
+
+    A ValueError for library callers; the CLI prints it as one line like any
+    :class:`CausepairsError`.
+    """
+
+
+class SymlinkRefusedError(CausepairsError, OSError):
+    """A file to be created is a symbolic link: written through, it could overwrite anything."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import os
 import tempfile
 import warnings
@@ -25,7 +26,8 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import ChallengeFormatError
+from .errors import ChallengeFormatError, SymlinkRefusedError
+from .types import VARIABLE_TYPES, canonical_type
 
 __all__ = [
     "VARIABLE_TYPES",
@@ -47,14 +49,18 @@ __all__ = [
     "write_submission",
     "write_csv_table",
     "atomic_path",
+    "pair_fingerprint",
+    "check_sample_id",
+    "MAX_SAMPLE_ID_LENGTH",
 ]
 
-VARIABLE_TYPES = ("Numerical", "Categorical", "Binary")
 #: One-letter code per type, used for type combinations such as ``NC``.
 TYPE_CODES = {"Numerical": "N", "Categorical": "C", "Binary": "B"}
 DETAILS_TO_TARGET = {1: 1, 2: -1, 3: 0, 4: 0}
 
-_TYPE_BY_LOWER = {t.lower(): t for t in VARIABLE_TYPES}
+#: Longer SampleIDs are refused: real ones are ~10 characters, and a cell of thousands is a
+#: broken file (e.g. an unterminated quote swallowing the rows after it).
+MAX_SAMPLE_ID_LENGTH = 200
 # A pairs cell of ~11,000 numbers exceeds csv's default 128 KiB field limit; the largest real
 # cells are well under this.
 _FIELD_SIZE_LIMIT = 1 << 28
@@ -80,6 +86,9 @@ class PairsSummary:
     sample_ids: list[str]
     sizes: np.ndarray
     lines: dict[str, int]
+    #: :func:`pair_fingerprint` of each pair, in file order (a part store compares them to
+    #: reuse only the parts computed from the same values).
+    fingerprints: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self.sample_ids)
@@ -105,10 +114,17 @@ def _rows(handle, path) -> Iterator[tuple[int, list[str]]]:
         csv.field_size_limit(_FIELD_SIZE_LIMIT)
     reader = csv.reader(handle)
     try:
+        start = 1
         for cells in reader:
+            # Report the line a row starts on: a quoted cell can run over several lines.
+            line, start = start, reader.line_num + 1
             if not cells or all(not c.strip() for c in cells):
                 continue
-            yield reader.line_num, cells
+            if reader.line_num > line and any("\n" in c or "\r" in c for c in cells):
+                raise ChallengeFormatError(
+                    path, f"a quoted cell runs from line {line} to line {reader.line_num}; "
+                          "is a quote (\") left open?", line=line)
+            yield line, cells
     except csv.Error as exc:
         raise ChallengeFormatError(path, f"malformed CSV ({exc})", line=reader.line_num) from None
     except UnicodeDecodeError:
@@ -150,9 +166,48 @@ def _header(rows: Iterator[tuple[int, list[str]]], path) -> list[str]:
 
 def _sample_id(cells: list[str], col: int, path, line: int) -> str:
     sid = cells[col].strip() if col < len(cells) else ""
-    if not sid:
-        raise ChallengeFormatError(path, "empty SampleID", line=line)
+    problem = _sample_id_problem(sid)
+    if problem is not None:
+        raise ChallengeFormatError(path, problem, line=line)
     return sid
+
+
+def _sample_id_problem(sid: str) -> str | None:
+    """What makes ``sid`` unusable as a SampleID (it must survive a CSV round trip), or None."""
+    if not sid:
+        return "empty SampleID"
+    shown = repr(sid) if len(sid) <= 40 else repr(sid[:37]) + "..."
+    if len(sid) > MAX_SAMPLE_ID_LENGTH:
+        return (f"SampleID {shown} is {len(sid)} characters long; at most "
+                f"{MAX_SAMPLE_ID_LENGTH} are allowed (is a quote left open?)")
+    bad = next((c for c in sid if c in ',"' or not c.isprintable()), None)
+    if bad is not None:
+        return (f"SampleID {shown} contains {bad!r}; a SampleID cannot hold commas, quotes, "
+                "line breaks or other control characters (a submission could not be written)")
+    if sid != sid.strip():
+        return f"SampleID {shown} has surrounding spaces"
+    return None
+
+
+def check_sample_id(sid) -> str:
+    """Return ``sid`` if it can be a SampleID, else raise ValueError saying why."""
+    if not isinstance(sid, str):
+        raise ValueError(f"SampleID {sid!r} is a {type(sid).__name__}, not a string")
+    problem = _sample_id_problem(sid)
+    if problem is not None:
+        raise ValueError(problem)
+    return sid
+
+
+def pair_fingerprint(pair: Pair) -> str:
+    """A digest of a pair's SampleID and values: equal digests mean the same pair, bit for bit."""
+    digest = hashlib.blake2b(digest_size=16)
+    a = np.ascontiguousarray(pair.a, dtype=np.float64)
+    b = np.ascontiguousarray(pair.b, dtype=np.float64)
+    digest.update(f"{pair.sample_id}\0{len(a)}\0".encode("utf-8"))
+    digest.update(a.tobytes())
+    digest.update(b.tobytes())
+    return digest.hexdigest()
 
 
 def _check_width(cells: list[str], width: int, path, line: int, sid: str | None = None) -> None:
@@ -300,11 +355,15 @@ def scan_pairs(path) -> PairsSummary:
     """
     ids: list[str] = []
     sizes: list[int] = []
+    fingerprints: list[str] = []
     for pair in iter_pairs(path):
         ids.append(pair.sample_id)
         sizes.append(len(pair))
+        # Hashing runs at ~1 GB/s, a small cost next to parsing the text.
+        fingerprints.append(pair_fingerprint(pair))
     lines = _pair_lines(path, ids)
-    return PairsSummary(os.fspath(path), ids, np.asarray(sizes, dtype=np.int64), lines)
+    return PairsSummary(os.fspath(path), ids, np.asarray(sizes, dtype=np.int64), lines,
+                        fingerprints)
 
 
 def _pair_lines(path, ids: list[str]) -> dict[str, int]:
@@ -345,7 +404,7 @@ def read_publicinfo(path) -> pd.DataFrame:
             ids.append(sid)
             for column, col, out in (("A type", i_a, a_types), ("B type", i_b, b_types)):
                 raw = cells[col].strip()
-                canonical = _TYPE_BY_LOWER.get(raw.lower())
+                canonical = canonical_type(raw)
                 if canonical is None:
                     raise ChallengeFormatError(
                         path, f"{column} is {raw!r}; expected one of {', '.join(VARIABLE_TYPES)}",
@@ -473,10 +532,16 @@ def atomic_path(path):
     """Yield a temporary path beside ``path``; move it over ``path`` only on success.
 
     A crash or an exception leaves no half-written file behind: readers see the old file or
-    the complete new one.
+    the complete new one. A ``path`` that is a symbolic link is refused
+    (:class:`~causepairs.errors.SymlinkRefusedError`).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_symlink():
+        # Replacing it would silently drop a link someone planted or made on purpose; writing
+        # through it would overwrite a file outside the output. Neither is ours to decide.
+        raise SymlinkRefusedError(f"{path}: is a symbolic link; refusing to write through or "
+                                  "over it (remove it, or write elsewhere)")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     # mkstemp creates the file private (0600); give it the mode a plain open() would.
@@ -486,9 +551,12 @@ def atomic_path(path):
     try:
         yield Path(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename is None and exc.errno is not None:
+            # A write to an open handle (disk full, file too large) names no file: say which.
+            raise OSError(exc.errno, exc.strerror, os.fspath(path)) from None
         raise
 
 
@@ -508,9 +576,9 @@ def _format_values(values: np.ndarray) -> str:
 
 def _check_id_for_csv(sid: str) -> str:
     sid = str(sid)
-    if not sid or sid != sid.strip() or any(c in sid for c in ',"\r\n'):
-        raise ValueError(f"SampleID {sid!r} cannot be written: it must be non-empty, "
-                         "without commas, quotes, line breaks or surrounding spaces")
+    problem = _sample_id_problem(sid)
+    if problem is not None:
+        raise ValueError(f"cannot be written: {problem}")
     return sid
 
 

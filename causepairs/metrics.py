@@ -19,6 +19,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from .io import TYPE_CODES
+from .types import canonical_type
 
 __all__ = [
     "TYPE_COMBINATIONS",
@@ -132,6 +133,14 @@ class ScoreBreakdown:
                 "by_details": records(self.by_details), "by_types": records(self.by_types)}
 
 
+def _type_code(declared, position: int, what: str) -> str:
+    canonical = canonical_type(declared)
+    if canonical is None:
+        raise ValueError(f"{what}[{position}] is {str(declared)!r}; expected one of "
+                         f"{', '.join(TYPE_CODES)}")
+    return TYPE_CODES[canonical]
+
+
 def score_breakdown(target, score, details=None, a_type=None, b_type=None) -> ScoreBreakdown:
     """Bidirectional AUC overall and broken down the ways users look for weak spots.
 
@@ -169,8 +178,8 @@ def score_breakdown(target, score, details=None, a_type=None, b_type=None) -> Sc
 
     by_types = None
     if a_type is not None and b_type is not None:
-        combo = np.array([TYPE_CODES[a] + TYPE_CODES[b]
-                          for a, b in zip(np.asarray(a_type), np.asarray(b_type))])
+        combo = np.array([_type_code(a, i, "a_type") + _type_code(b, i, "b_type")
+                          for i, (a, b) in enumerate(zip(np.asarray(a_type), np.asarray(b_type)))])
         if combo.shape != y.shape:
             raise ValueError(f"a_type and b_type must have shape {y.shape} like target")
         rows = {}

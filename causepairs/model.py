@@ -23,6 +23,7 @@ pickle) and loads back with checks of file hashes, causepairs version and featur
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -43,10 +44,12 @@ import pandas as pd
 from . import __version__
 from .errors import CausepairsError
 from .execution import resolve_n_jobs
+from .io import atomic_path
 from .factory.spec import FeatureSet, _resolve
 from .metrics import bidirectional_auc
 
-__all__ = ["DEFAULT_FORMULATION", "FORMULATIONS", "CausalDirectionModel", "cross_validate_model", "ModelLoadError"]
+__all__ = ["DEFAULT_FORMULATION", "FORMULATIONS", "CausalDirectionModel", "cross_validate_model",
+           "cv_folds_problem", "ModelLoadError"]
 
 #: The ways of turning LightGBM outputs into a per-row direction score.
 FORMULATIONS = ("regression", "multiclass", "binary_pair")
@@ -57,8 +60,8 @@ FORMULATIONS = ("regression", "multiclass", "binary_pair")
 #: fold noise. Regression fits in a third of multiclass's time, so it is the default.
 DEFAULT_FORMULATION = "regression"
 
-#: Bump when the layout of a saved model directory changes.
-MODEL_FORMAT_VERSION = 1
+#: Bump when the layout of a saved model directory changes (2: metadata_sha256).
+MODEL_FORMAT_VERSION = 2
 _METADATA = "metadata.json"
 _PARAM_NAMES = ("formulation", "n_estimators", "learning_rate", "num_leaves",
                 "min_child_samples", "subsample", "colsample_bytree", "reg_lambda", "n_jobs",
@@ -67,6 +70,47 @@ _PARAM_NAMES = ("formulation", "n_estimators", "learning_rate", "num_leaves",
 
 class ModelLoadError(CausepairsError, ValueError):
     """A saved model directory that cannot be loaded safely."""
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_number(value) -> bool:
+    return (_is_int(value) or isinstance(value, (float, np.floating))) and bool(np.isfinite(value))
+
+
+#: Each parameter's check and what it must be: the one place both a new model and a saved
+#: one's metadata are checked against.
+_PARAM_RULES = {
+    "formulation": (lambda v: v in FORMULATIONS, f"one of {', '.join(FORMULATIONS)}"),
+    "n_estimators": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+    "learning_rate": (lambda v: _is_number(v) and v > 0, "a number > 0"),
+    "num_leaves": (lambda v: _is_int(v) and v >= 2, "an integer >= 2"),
+    "min_child_samples": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+    "subsample": (lambda v: _is_number(v) and 0 < v <= 1, "a number in (0, 1]"),
+    "colsample_bytree": (lambda v: _is_number(v) and 0 < v <= 1, "a number in (0, 1]"),
+    "reg_lambda": (lambda v: _is_number(v) and v >= 0, "a number >= 0"),
+    "n_jobs": (lambda v: _is_int(v) and (v >= 1 or v == -1), "an integer >= 1, or -1"),
+    "random_state": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+}
+
+
+def _param_problem(name: str, value) -> str | None:
+    """Why ``value`` cannot be parameter ``name``, or None."""
+    check, expected = _PARAM_RULES[name]
+    try:
+        ok = bool(check(value))
+    except TypeError:
+        ok = False
+    return None if ok else f"{name} must be {expected}, got {value!r}"
+
+
+def _metadata_digest(metadata: Mapping) -> str:
+    """SHA-256 of the metadata's canonical JSON, its own digest left out."""
+    content = {k: v for k, v in metadata.items() if k != "metadata_sha256"}
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return _sha256(text.encode("utf-8"))
 
 
 def _major_minor(version: str) -> tuple[str, ...]:
@@ -179,15 +223,10 @@ class CausalDirectionModel:
     # -- validation --------------------------------------------------------------------------
 
     def _lgb_params(self) -> dict:
-        if self.formulation not in FORMULATIONS:
-            raise ValueError(f"formulation must be one of {FORMULATIONS}, "
-                             f"got {self.formulation!r}")
-        if not isinstance(self.n_estimators, int) or self.n_estimators < 1:
-            raise ValueError(f"n_estimators must be a positive integer, got {self.n_estimators!r}")
-        for name in ("subsample", "colsample_bytree"):
-            value = getattr(self, name)
-            if not 0.0 < value <= 1.0:
-                raise ValueError(f"{name} must be in (0, 1], got {value!r}")
+        for name in _PARAM_NAMES:
+            problem = _param_problem(name, getattr(self, name))
+            if problem is not None:
+                raise ValueError(problem)
         params = {
             "learning_rate": float(self.learning_rate),
             "num_leaves": int(self.num_leaves),
@@ -379,14 +418,14 @@ class CausalDirectionModel:
         self._check_fitted()
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        hashes = {}
-        for name, booster in zip(self._model_files(), self.boosters_):
-            data = booster.model_to_string().encode("utf-8")
-            (directory / name).write_bytes(data)
-            hashes[name] = _sha256(data)
+        texts = {name: booster.model_to_string().encode("utf-8")
+                 for name, booster in zip(self._model_files(), self.boosters_)}
+        hashes = {name: _sha256(data) for name, data in texts.items()}
         summary = {"n_pairs": self.n_pairs_, "class_counts": dict(self.class_counts_)}
         summary.update(training_summary or {})
         params = {name: getattr(self, name) for name in _PARAM_NAMES}
+        # NumPy scalars as plain numbers, so that they read back as what they are.
+        params = {k: v.item() if isinstance(v, np.generic) else v for k, v in params.items()}
         metadata = {
             "format_version": MODEL_FORMAT_VERSION,
             "causepairs_version": __version__,
@@ -400,10 +439,23 @@ class CausalDirectionModel:
             "cv_scores": dict(cv_scores) if cv_scores is not None else None,
             "model_files": hashes,
         }
-        # Metadata last, written whole: a directory with metadata.json is complete.
-        tmp = directory / (_METADATA + ".tmp")
-        tmp.write_text(json.dumps(metadata, indent=2, default=str) + "\n", encoding="utf-8")
-        os.replace(tmp, directory / _METADATA)
+        # Through JSON first, so that the digest is of exactly what load() reads back.
+        try:
+            metadata = json.loads(json.dumps(metadata, default=str, allow_nan=False))
+        except ValueError as exc:
+            raise ValueError(f"model metadata must be finite JSON ({exc}); e.g. a NaN "
+                             "cross-validation score") from None
+        metadata["metadata_sha256"] = _metadata_digest(metadata)
+        # Every file is written to a temporary name first and renamed only once all are
+        # written: a full disk (or any error) while writing leaves the directory as it was,
+        # never a short file or a model file that its metadata does not describe. Renames run
+        # in reverse order of entry: model files first, metadata last (a directory with
+        # metadata.json is complete). A planted symbolic link is refused, not written through.
+        with contextlib.ExitStack() as stack:
+            meta_tmp = stack.enter_context(atomic_path(directory / _METADATA))
+            for name, data in texts.items():
+                stack.enter_context(atomic_path(directory / name)).write_bytes(data)
+            meta_tmp.write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
         return directory
 
     @classmethod
@@ -448,6 +500,25 @@ class CausalDirectionModel:
         if _major_minor(saved_version) != _major_minor(__version__):
             raise ModelLoadError(f"{directory}: saved by causepairs {saved_version}, this is "
                                  f"{__version__}; retrain the model (major.minor must match)")
+        try:
+            digest = _metadata_digest(meta)
+        except ValueError as exc:
+            raise ModelLoadError(f"{meta_path}: unreadable model metadata ({exc})") from None
+        if meta.get("metadata_sha256") != digest:
+            raise ModelLoadError(f"{meta_path}: its SHA-256 differs from the one recorded in it "
+                                 "(file edited after saving); retrain, or save the model again")
+        unknown = sorted(set(params) - set(_PARAM_NAMES))
+        if unknown:
+            raise ModelLoadError(f"{meta_path}: unknown parameter {unknown[0]!r} in params")
+        for name in _PARAM_NAMES:
+            problem = ("missing" if name not in params
+                       else _param_problem(name, params[name]))
+            if problem is not None:
+                raise ModelLoadError(f"{meta_path}: params: "
+                                     + (f"{name} is missing" if problem == "missing" else problem))
+        if meta.get("formulation") != params["formulation"]:
+            raise ModelLoadError(f"{meta_path}: formulation {meta.get('formulation')!r} differs "
+                                 f"from params formulation {params['formulation']!r}")
         texts = []
         for name, expected in files.items():
             path = directory / name
@@ -481,7 +552,16 @@ class CausalDirectionModel:
                 2 if model.formulation == "binary_pair" else 1):
             raise ModelLoadError(f"{meta_path}: formulation {model.formulation!r} does not "
                                  f"match its {len(texts)} model file(s)")
-        model.boosters_ = [lgb.Booster(model_str=text) for text in texts]
+        try:
+            model.boosters_ = [lgb.Booster(model_str=text) for text in texts]
+        except lgb.basic.LightGBMError as exc:
+            # Only reachable when a file and both recorded hashes were edited together.
+            raise ModelLoadError(f"{directory}: a model file is not a LightGBM text model "
+                                 f"({' '.join(str(exc).split())})") from None
+        if any(b.num_feature() != len(columns) for b in model.boosters_):
+            raise ModelLoadError(f"{directory}: a model file expects "
+                                 f"{model.boosters_[0].num_feature()} features, the metadata "
+                                 f"lists {len(columns)} columns")
         model.n_features_in_ = len(columns)
         training = meta.get("training") or {}
         model.n_pairs_ = training.get("n_pairs")
@@ -492,6 +572,24 @@ class CausalDirectionModel:
 
 
 # ---------------------------------------------------------------------------------------------
+
+def cv_folds_problem(target, n_splits: int) -> str | None:
+    """Why a stratified ``n_splits``-fold cross-validation cannot score ``target``, or None.
+
+    Checked before the work (features can take hours) rather than met in scikit-learn's
+    splitter afterwards.
+    """
+    values, counts = np.unique(np.asarray(target), return_counts=True)
+    if len(values) < 2:
+        only = f"Target {values[0]}" if len(values) else "no pairs"
+        return f"every pair has {only}: cross-validation cannot score a model on a single class"
+    if n_splits > len(target):
+        return f"{n_splits} folds is more than the {len(target)} pairs"
+    if n_splits > counts.max():
+        return (f"{n_splits} folds is more than the {counts.max()} pairs of the largest class "
+                f"(Target {values[counts.argmax()]}); stratified folds need at most that many")
+    return None
+
 
 def _model_maker(model_factory_or_params) -> Callable[[], CausalDirectionModel]:
     if isinstance(model_factory_or_params, CausalDirectionModel):
@@ -550,6 +648,9 @@ def cross_validate_model(model_factory_or_params, X: pd.DataFrame, y, groups=Non
         splitter = GroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
         splits = splitter.split(X, target, groups)
     else:
+        problem = cv_folds_problem(target, n_splits)
+        if problem is not None:
+            raise ValueError(problem)
         splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
         splits = splitter.split(X, target)
     oof = np.full(len(X), np.nan)

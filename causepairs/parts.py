@@ -27,7 +27,7 @@ import json
 import numbers
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,8 @@ try:  # POSIX only; without it (Windows) the store is not guarded against a seco
 except ImportError:  # pragma: no cover
     fcntl = None
 
-__all__ = ["PartStore", "MANIFEST_NAME", "COMPLETE_NAME", "LOCK_NAME", "part_name"]
+__all__ = ["PartStore", "MANIFEST_NAME", "COMPLETE_NAME", "LOCK_NAME", "part_name",
+           "read_store_facts"]
 
 MANIFEST_NAME = "_manifest.json"
 COMPLETE_NAME = "_complete.json"
@@ -52,6 +53,9 @@ LOCK_NAME = ".lock"
 #: Written in the manifest file beside the caller's manifest, to recognise a store.
 _FORMAT = "causepairs-parts"
 _FORMAT_VERSION = 1
+
+#: Key of a part's input fingerprint in its Parquet schema metadata.
+_FINGERPRINT_KEY = b"causepairs.input_fingerprint"
 
 _PART_RE = re.compile(r"part-(\d{5,})\.parquet")
 # Temporary files made by io.atomic_path: ".<final name>.<random>.tmp".
@@ -178,6 +182,11 @@ class PartStore:
         feature set and of the column list, a fingerprint of the input, the chunk size, the
         causepairs version. Written to ``_manifest.json`` when the store is created and compared
         key by key when it is reopened.
+    fingerprints : sequence of str, optional
+        A fingerprint of each chunk's input (e.g. a digest of its values), by chunk index.
+        Each part stores its chunk's; :meth:`done` treats a part whose stored fingerprint
+        differs (or is absent) as not done, so an edited input recomputes exactly the chunks
+        that changed and resumes the others.
 
     Raises
     ------
@@ -202,9 +211,11 @@ class PartStore:
     ...     store.complete(len(chunks))
     """
 
-    def __init__(self, path, manifest: Mapping[str, Any]):
+    def __init__(self, path, manifest: Mapping[str, Any], *,
+                 fingerprints: Sequence[str] | None = None):
         self.path = Path(path)
         self._manifest = _normalise_manifest(manifest)
+        self._fingerprints = None if fingerprints is None else [str(f) for f in fingerprints]
         self._lock_fd: int | None = None
         self._closed = False
         self._finished: set[int] = set()
@@ -250,6 +261,9 @@ class PartStore:
         has_manifest = False
         for entry in sorted(os.scandir(self.path), key=lambda e: e.name):
             name = entry.name
+            if entry.is_symlink():
+                raise CausepairsError(f"{self.path}: {name!r} is a symbolic link; a part store "
+                                      f"holds only its own files; {_HINT}")
             match = _PART_RE.fullmatch(name)
             if match and entry.is_file():
                 parts[int(match.group(1))] = name
@@ -269,7 +283,15 @@ class PartStore:
     def _lock(self) -> None:
         if fcntl is None:  # pragma: no cover
             return
-        fd = os.open(self.path / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o666)
+        # O_NOFOLLOW: a planted .lock symbolic link must not make us truncate its target.
+        try:
+            fd = os.open(self.path / LOCK_NAME,
+                         os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
+        except OSError as exc:
+            if (self.path / LOCK_NAME).is_symlink():
+                raise CausepairsError(f"{self.path / LOCK_NAME} is a symbolic link; refusing to "
+                                      f"open it; {_HINT}") from None
+            raise exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -388,7 +410,28 @@ class PartStore:
                     f"{self.part_path(index)} holds other rows than chunk {index} of the input "
                     f"({_ids_difference(stored, expected)}): the input changed since this store "
                     f"was written; {_HINT}")
+        if self._fingerprints is not None and index < len(self._fingerprints):
+            if self._read_fingerprint(index) != self._fingerprints[index]:
+                self._reopen_for(index)
+                return False
         return True
+
+    def _read_fingerprint(self, index: int) -> str | None:
+        path = self.part_path(index)
+        try:
+            metadata = pq.read_schema(path).metadata or {}
+        except (OSError, pa.ArrowException) as exc:
+            raise CausepairsError(f"{path} cannot be read ({exc}); delete it and rerun") from None
+        value = metadata.get(_FINGERPRINT_KEY)
+        return None if value is None else value.decode("ascii", "replace")
+
+    def _reopen_for(self, index: int) -> None:
+        """Part ``index`` is stale (its input changed): it will be written again."""
+        self._finished.discard(index)
+        if self._completed is not None:
+            with contextlib.suppress(FileNotFoundError):
+                (self.path / COMPLETE_NAME).unlink()
+            self._completed = None
 
     def _read_ids(self, index: int) -> list:
         path = self.part_path(index)
@@ -426,6 +469,10 @@ class PartStore:
                              f"({len(columns)} vs {len(reference)} columns, first difference "
                              f"{_ids_difference(reference, columns)})")
         table = self._to_table(frame)
+        if self._fingerprints is not None and index < len(self._fingerprints):
+            table = table.replace_schema_metadata(
+                {**(table.schema.metadata or {}),
+                 _FINGERPRINT_KEY: self._fingerprints[index].encode("ascii")})
         path = self.part_path(index)
         with atomic_path(path) as tmp:
             _write_table(table, tmp)
@@ -502,6 +549,35 @@ class PartStore:
             raise CausepairsError(f"{self.path}: row {duplicate!r} is in more than one part; "
                                   f"{_HINT}")
         return frame
+
+
+def read_store_facts(path) -> tuple[dict, dict[int, str | None]] | None:
+    """The manifest and each part's input fingerprint of a store, read only (no lock taken).
+
+    Returns None if ``path`` is not a part store (e.g. a single Parquet file); lets a reader
+    of finished features check that they were computed from the input it has now.
+    """
+    path = Path(path)
+    file = path / MANIFEST_NAME
+    if not path.is_dir() or not file.is_file():
+        return None
+    try:
+        stored = json.loads(file.read_text(encoding="utf-8"))
+        manifest = dict(stored["manifest"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CausepairsError(f"{file} cannot be read ({exc})") from None
+    fingerprints: dict[int, str | None] = {}
+    for entry in os.scandir(path):
+        match = _PART_RE.fullmatch(entry.name)
+        if match is None:
+            continue
+        try:
+            metadata = pq.read_schema(entry.path).metadata or {}
+        except (OSError, pa.ArrowException) as exc:
+            raise CausepairsError(f"{entry.path} cannot be read ({exc})") from None
+        value = metadata.get(_FINGERPRINT_KEY)
+        fingerprints[int(match.group(1))] = None if value is None else value.decode("ascii")
+    return manifest, fingerprints
 
 
 def _check_index(index) -> int:

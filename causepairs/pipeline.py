@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ import pandas as pd
 from . import __version__
 from .errors import CausepairsError
 from .io import atomic_path
+from .types import TYPE_RULE_VERSION
 
 __all__ = ["DataSpec", "PipelineError", "PipelineSpec", "PipelineResult", "builtin_pipelines",
            "load_pipeline", "run_pipeline"]
@@ -189,7 +191,7 @@ def _data_spec(source: str, base: Path, name: str, table: _Table) -> DataSpec:
     if generate is not None:
         params = {"n_pairs": _positive(generate, "n_pairs", None),
                   "seed": _positive(generate, "seed", None, minimum=0),
-                  "prefix": generate.get("prefix", str, name)}
+                  "prefix": _plain_name(generate, "prefix", generate.get("prefix", str, name))}
         for key in GENERATOR_KEYS:
             value = generate.get(key, int)
             if value is not None:
@@ -212,6 +214,26 @@ def _data_spec(source: str, base: Path, name: str, table: _Table) -> DataSpec:
         if not path.is_file():
             raise PipelineError(f"{source}: [data.{name}] {key}: no such file: {path}")
     return DataSpec(name, **paths)
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def _plain_name(table: _Table, key: str, value: str, what: str = "a plain file name") -> str:
+    """``value``, which becomes a file name under ``out``: no path, so it cannot escape it."""
+    if not _PLAIN_NAME.fullmatch(value) or value in (".", ".."):
+        raise table._fail(key, f"{value!r} must be {what}: letters, digits, '_', '-' or '.', "
+                               "no '/' (it names a file in the output directory)")
+    return value
+
+
+def _inside_out(table: _Table, key: str, value: str) -> str:
+    """A path under ``out`` (no ``..``), or an absolute path: the user's explicit choice."""
+    path = Path(value)
+    if not value or (not path.is_absolute() and ".." in path.parts):
+        raise table._fail(key, f"{value!r} would leave the output directory; give a path "
+                               "inside it (no '..'), or an absolute path")
+    return value
 
 
 def load_pipeline(name_or_path) -> PipelineSpec:
@@ -243,7 +265,14 @@ def load_pipeline(name_or_path) -> PipelineSpec:
     head = root.table("pipeline") or _Table(source, "pipeline", {})
     name = head.get("name", str, path.stem)
     description = head.get("description", str, "")
-    out = Path(head.get("out", str, f"runs/{name}"))
+    out = head.get("out", str)
+    if out is None:
+        # The name becomes a folder under runs/: it must not climb out of it.
+        if not name or "/" in name or "\\" in name or name in (".", ".."):
+            raise head._fail("name", f"{name!r} names the output folder runs/{name}: no '/', "
+                                     "'\\', '.' or '..'; or set [pipeline] out")
+        out = f"runs/{name}"
+    out = Path(out)
     n_jobs = head.get("n_jobs", int, -1)
     if n_jobs == 0 or n_jobs < -1:
         raise head._fail("n_jobs", f"expected a positive number of workers or -1, got {n_jobs}")
@@ -298,6 +327,7 @@ def load_pipeline(name_or_path) -> PipelineSpec:
     candidates: dict[str, dict] = {}
     if candidates_table is not None:
         for cand_name in list(candidates_table.values):
+            _plain_name(candidates_table, cand_name, cand_name, what="a candidate name")
             cand = candidates_table.table(cand_name)
             candidates[cand_name] = _model_params(cand)
             cand.done()
@@ -310,8 +340,9 @@ def load_pipeline(name_or_path) -> PipelineSpec:
                             "generate the training set, or give [data.train] recipes")
 
     outputs = root.table("outputs") or _Table(source, "outputs", {})
-    submission = outputs.get("submission", str, "submission.csv")
-    report = outputs.get("report", str, "report")
+    submission = _inside_out(outputs, "submission",
+                             outputs.get("submission", str, "submission.csv"))
+    report = _inside_out(outputs, "report", outputs.get("report", str, "report"))
     outputs.done()
     root.done()
 
@@ -340,8 +371,17 @@ def _fingerprint(*parts) -> str:
 
 
 def _file_stamp(path: Path) -> list:
-    stat = path.stat()
-    return [str(path.resolve()), stat.st_size, stat.st_mtime_ns]
+    """A file's identity for a step's fingerprint: its path and a digest of its bytes.
+
+    Its content, not its modification time: an edit that keeps the time (a copy with ``cp -p``,
+    a restore from an archive) must still redo the steps that read the file. Hashing runs at
+    ~1 GB/s, small next to the validation that reads the same bytes.
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return [str(path.resolve()), digest.hexdigest()]
 
 
 class _State:
@@ -471,7 +511,10 @@ class _Runner:
         from .factory.extract import ExtractionReport, extract_features
 
         out = self.out / "features" / f"{data.spec.name}.parquet"
-        key = _fingerprint("features", data.key, feature_set.hash, self.spec.chunk_size)
+        # The package version and the type rule too: a kernel fix must not reuse old parts
+        # (the parts also carry a fingerprint of their input, see extract_features).
+        key = _fingerprint("features", data.key, feature_set.hash, self.spec.chunk_size,
+                           __version__, TYPE_RULE_VERSION)
 
         def compute():
             import warnings
@@ -487,7 +530,8 @@ class _Runner:
             if caught:
                 self.log(f"[features:{data.spec.name}] warning: {report.summary()}")
             return {"n_pairs": report.n_pairs, "n_columns": len(feature_set),
-                    "degenerate": len(report.degenerate), "failed_cells": report.failed_cells}
+                    "degenerate": len(report.degenerate), "failed_cells": report.failed_cells,
+                    "crashed": list(report.crashed), "retyped": len(report.retyped)}
 
         self.step(f"features:{data.spec.name}", key, [out / "_complete.json"], compute)
         return out, key
@@ -556,11 +600,17 @@ class _Runner:
     def run(self) -> PipelineResult:
         from .factory.spec import load_feature_set
         from .io import read_publicinfo, read_target, write_submission
-        from .model import CausalDirectionModel
+        from .model import CausalDirectionModel, cv_folds_problem
 
         spec = self.spec
         started = time.perf_counter()
         train = self.data(spec.train)
+        # Checked before the features, which take long: the evaluation would fail after them.
+        train_target = read_target(train.target)
+        problem = cv_folds_problem(train_target["Target"].to_numpy(), spec.folds)
+        if problem is not None:
+            raise PipelineError(f"{spec.source}: [evaluation] folds = {spec.folds}, training "
+                                f"target {train.target}: {problem}")
         heldout = self.data(spec.heldout) if spec.heldout is not None else None
         feature_set = load_feature_set(spec.feature_set)
         train_features, train_key = self.features(train, feature_set)
@@ -569,7 +619,7 @@ class _Runner:
             heldout_features, heldout_key = self.features(heldout, feature_set)
 
         X = pd.read_parquet(train_features)
-        target = read_target(train.target).loc[X.index]
+        target = train_target.loc[X.index]
         y = target["Target"]
         groups = pd.DataFrame(index=X.index)
         if spec.group_by:

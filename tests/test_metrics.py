@@ -88,3 +88,15 @@ def test_breakdown():
     assert text.splitlines()[-1] == f"bidirectional_auc={out.overall:.4f}"
     assert "NC" in text and "A-B (confounded)" in text
     assert out.to_dict()["by_types"]["NC"]["n"] == int(member.sum())
+
+
+def test_breakdown_refuses_unknown_type_strings():
+    from causepairs.metrics import score_breakdown
+
+    y = np.array([1, -1, 0])
+    s = np.array([0.5, -0.5, 0.0])
+    with pytest.raises(ValueError, match=r"b_type\[1\] is 'Numeric'; expected one of"):
+        score_breakdown(y, s, a_type=["Numerical"] * 3, b_type=["Binary", "Numeric", "Binary"])
+    spelled = score_breakdown(y, s, a_type=["numerical"] * 3, b_type=["Binary"] * 3)
+    assert spelled.to_text() == score_breakdown(y, s, a_type=["Numerical"] * 3,
+                                                b_type=["Binary"] * 3).to_text()

@@ -17,6 +17,7 @@ the work runs in the calling process, which such a pair kills.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -25,9 +26,11 @@ from typing import Iterable, Iterator
 import numpy as np
 import pandas as pd
 
-from ..errors import CausepairsError
+from ..errors import InvalidInputError
 from ..execution import Crashed, Recovery, map_ordered
-from ..io import Pair, check_dataset, iter_pair_chunks
+from ..io import Pair, check_dataset, check_sample_id, iter_pair_chunks, pair_fingerprint
+from ..types import (TYPE_RULE_VERSION, VARIABLE_TYPES, canonical_type, effective_type,
+                     retype_note)
 from .compute import ENGINES, compute_pair
 from .spec import FeatureSet, _resolve, load_feature_set
 
@@ -54,6 +57,7 @@ class ExtractionReport:
     failed_cells: int = 0
     messages: list[str] = field(default_factory=list)
     crashed: list[str] = field(default_factory=list)
+    retyped: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         parts = [f"{self.n_pairs} pairs"]
@@ -66,6 +70,9 @@ class ExtractionReport:
                          f"{', '.join(self.degenerate[:3])})")
         if self.failed_cells:
             parts.append(f"{self.failed_cells} failed cells left NaN (first: {self.messages[0]})")
+        if self.retyped:
+            parts.append(f"{len(self.retyped)} variables retyped by their values (first: "
+                         f"{self.retyped[0]})")
         return "; ".join(parts)
 
 
@@ -180,12 +187,67 @@ def _warm_up_in_worker(spec: dict, source: str, key: str, engine: str) -> None:
 
 # -- inputs ----------------------------------------------------------------------------------
 
-def _rows_from_pairs(pairs: Iterable[Pair], types: pd.DataFrame) -> Iterator[tuple]:
+def _rows_from_pairs(pairs: Iterable[Pair], types: dict[str, tuple[str, str]],
+                     report: ExtractionReport | None = None) -> Iterator[tuple]:
+    """``(id, a, b, a_type, b_type)`` rows, each type the effective one of its values.
+
+    ``types`` maps every SampleID to its declared (canonical) types, checked before any work
+    (see :func:`_declared_types`). A declared type the values rule out is replaced by what
+    they are (:func:`causepairs.types.effective_type`), listed in ``report.retyped`` and said
+    in one warning once the input is exhausted.
+    """
+    retyped: list[str] = []
     for pair in pairs:
-        if pair.sample_id not in types.index:
-            raise CausepairsError(f"pair {pair.sample_id} has no row in publicinfo")
-        a_type, b_type = types.loc[pair.sample_id, ["A type", "B type"]]
-        yield pair.sample_id, pair.a, pair.b, a_type, b_type
+        declared = types[pair.sample_id]
+        actual = tuple(effective_type(values, kind)
+                       for values, kind in zip((pair.a, pair.b), declared))
+        for column, values, kind, now in zip("AB", (pair.a, pair.b), declared, actual):
+            if now != kind:
+                retyped.append(f"{pair.sample_id} {column} {retype_note(values, kind, now)}")
+                if report is not None:
+                    report.retyped.append(retyped[-1])
+        yield pair.sample_id, pair.a, pair.b, actual[0], actual[1]
+    if retyped:
+        warnings.warn(f"feature extraction: {len(retyped)} variables treated by their values, "
+                      f"not their declared type (first: {retyped[0]}; rule: "
+                      "causepairs.types.effective_type)", RuntimeWarning, stacklevel=2)
+
+
+def _declared_types(types: pd.DataFrame, ids: list[str], where: str) -> dict[str, tuple[str, str]]:
+    """Canonical declared ``(A type, B type)`` of every SampleID in ``ids``, checked now.
+
+    Raises :class:`~causepairs.errors.InvalidInputError` (a ValueError) naming the SampleID
+    for a missing row or an unknown type string, so none ever reaches a kernel.
+    """
+    if "SampleID" in types.columns:
+        types = types.set_index("SampleID")
+    missing = [c for c in ("A type", "B type") if c not in types.columns]
+    if missing:
+        raise InvalidInputError(f"{where}: no column {missing[0]!r} (has "
+                                f"{', '.join(map(str, types.columns))})")
+    if not types.index.is_unique:
+        duplicate = types.index[types.index.duplicated()][0]
+        raise InvalidInputError(f"{where}: SampleID {duplicate} has more than one row")
+    known = dict(zip(types.index, zip(types["A type"], types["B type"])))
+    declared = {}
+    for sid in ids:
+        if sid not in known:
+            raise InvalidInputError(f"{where}: no row for SampleID {sid} (a pair to compute)")
+        pair_types = []
+        for column, raw in zip(("A type", "B type"), known[sid]):
+            canonical = canonical_type(raw)
+            if canonical is None:
+                raise InvalidInputError(f"{where}: SampleID {sid}: {column} is {raw!r}; expected "
+                                        f"one of {', '.join(VARIABLE_TYPES)}")
+            pair_types.append(canonical)
+        declared[sid] = tuple(pair_types)
+    return declared
+
+
+def _typed_fingerprints(fingerprints: Iterable[str], ids: list[str],
+                        declared: dict[str, tuple[str, str]]) -> list[str]:
+    # A pair's values and its declared types: what its feature row is computed from.
+    return [f"{fp}:{declared[sid][0]}:{declared[sid][1]}" for fp, sid in zip(fingerprints, ids)]
 
 
 def _chunked(rows: Iterator[tuple], size: int) -> Iterator[list[tuple]]:
@@ -331,7 +393,7 @@ def iter_feature_blocks(pairs, publicinfo=None, feature_set="fast", *, n_jobs: i
     feature_set = _check_options(feature_set, engine, chunk_size, backend, client)
     report = report if report is not None else ExtractionReport()
     backend = _backend_for(backend, client, feature_set, engine)
-    ids, rows = _plan_rows(pairs, publicinfo)
+    ids, rows, _ = _plan_rows(pairs, publicinfo, report)
     n_tasks = -(-len(ids) // chunk_size) or None
     del ids  # only the count is needed: blocks carry their own SampleIDs
     chunks = _computed_chunks(feature_set, rows, chunk_size=chunk_size, engine=engine,
@@ -407,7 +469,7 @@ def extract_features(pairs, publicinfo=None, feature_set="fast", *, n_jobs: int 
     columns = list(feature_set.columns)
     backend = _backend_for(backend, client, feature_set, engine)
 
-    ids, rows = _plan_rows(pairs, publicinfo)
+    ids, rows, fingerprints = _plan_rows(pairs, publicinfo, report)
     n_chunks = -(-len(ids) // chunk_size)
     key = feature_set.hash
     store = None
@@ -418,7 +480,11 @@ def extract_features(pairs, publicinfo=None, feature_set="fast", *, n_jobs: int 
                                 "engine": engine,
                                 "n_columns": len(feature_set), "chunk_size": chunk_size,
                                 "n_pairs": len(ids), "first_id": ids[0] if ids else "",
-                                "last_id": ids[-1] if ids else ""})
+                                "last_id": ids[-1] if ids else "",
+                                "type_rule_version": TYPE_RULE_VERSION},
+                           fingerprints=[_chunk_fingerprint(fingerprints[i * chunk_size:
+                                                                         (i + 1) * chunk_size])
+                                         for i in range(n_chunks)])
     try:
         done = frozenset(i for i in range(n_chunks) if store is not None and store.done(
             i, ids[i * chunk_size:(i + 1) * chunk_size]))
@@ -455,36 +521,82 @@ def extract_features(pairs, publicinfo=None, feature_set="fast", *, n_jobs: int 
 
 
 
-def _plan_rows(pairs, publicinfo) -> tuple[list[str], Iterator[tuple]]:
-    """SampleIDs in order, and a lazy stream of ``(id, a, b, a_type, b_type)`` rows."""
+def _plan_rows(pairs, publicinfo, report: ExtractionReport | None = None
+               ) -> tuple[list[str], Iterator[tuple], list[str]]:
+    """SampleIDs in order, a lazy stream of ``(id, a, b, a_type, b_type)`` rows, and a
+    fingerprint per pair (its values and declared types, see :func:`_chunk_fingerprint`).
+
+    Everything that can be checked before the work is checked here: SampleIDs, duplicates,
+    a row of types per pair, every type string.
+    """
     from ..synth import SyntheticPairs
 
     if isinstance(pairs, SyntheticPairs):
-        types = pairs.publicinfo.set_index("SampleID")
-        stream = (Pair(s, a, b) for s, a, b in zip(pairs.sample_ids, pairs.a, pairs.b))
-        return list(pairs.sample_ids), _rows_from_pairs(stream, types)
+        ids = list(pairs.sample_ids)
+        declared = _declared_types(pairs.publicinfo, ids, "synthetic publicinfo")
+        memory = [Pair(s, a, b) for s, a, b in zip(pairs.sample_ids, pairs.a, pairs.b)]
+        fingerprints = _typed_fingerprints(map(pair_fingerprint, memory), ids, declared)
+        return ids, _rows_from_pairs(iter(memory), declared, report), fingerprints
     if isinstance(pairs, (str, os.PathLike)):
         if publicinfo is None:
             raise ValueError("a pairs file needs its publicinfo (variable types)")
         if not isinstance(publicinfo, (str, os.PathLike)):
             raise ValueError("with a pairs file, give publicinfo as a file path too")
         summary, types, _ = check_dataset(pairs, publicinfo)
+        ids = list(summary.sample_ids)
+        declared = _declared_types(types, ids, os.fspath(publicinfo))
+        fingerprints = _typed_fingerprints(summary.fingerprints, ids, declared)
         chunks = iter_pair_chunks(pairs, 256)
         stream = (pair for chunk in chunks for pair in chunk)
-        return list(summary.sample_ids), _rows_from_pairs(stream, types)
+        return ids, _rows_from_pairs(stream, declared, report), fingerprints
     if publicinfo is None:
         raise ValueError("pairs in memory need publicinfo: a DataFrame of 'A type' and "
                          "'B type' indexed by SampleID")
-    types = publicinfo if isinstance(publicinfo, pd.DataFrame) else None
-    if types is None:
+    if isinstance(publicinfo, pd.DataFrame):
+        types, where = publicinfo, "publicinfo"
+    else:
         from ..io import read_publicinfo
-        types = read_publicinfo(publicinfo)
-    if "SampleID" in types.columns:
-        types = types.set_index("SampleID")
+        types, where = read_publicinfo(publicinfo), os.fspath(publicinfo)
     pairs = list(pairs)
     seen = set()
     for pair in pairs:
+        if not isinstance(pair, Pair):
+            raise InvalidInputError(f"pairs must be causepairs.io.Pair objects, got "
+                                    f"{type(pair).__name__}")
+        try:
+            check_sample_id(pair.sample_id)
+        except ValueError as exc:
+            raise InvalidInputError(f"pairs: {exc}") from None
         if pair.sample_id in seen:
-            raise ValueError(f"duplicate SampleID {pair.sample_id}")
+            raise InvalidInputError(f"pairs: duplicate SampleID {pair.sample_id}")
         seen.add(pair.sample_id)
-    return [p.sample_id for p in pairs], _rows_from_pairs(iter(pairs), types)
+        _check_pair_values(pair)
+    ids = [p.sample_id for p in pairs]
+    declared = _declared_types(types, ids, where)
+    fingerprints = _typed_fingerprints(map(pair_fingerprint, pairs), ids, declared)
+    return ids, _rows_from_pairs(iter(pairs), declared, report), fingerprints
+
+
+def _check_pair_values(pair: Pair) -> None:
+    # What io.iter_pairs guarantees for a file, checked for pairs built in memory.
+    a, b = np.asarray(pair.a), np.asarray(pair.b)
+    sid = pair.sample_id
+    if a.ndim != 1 or b.ndim != 1 or len(a) != len(b) or len(a) == 0:
+        raise InvalidInputError(f"pairs: SampleID {sid}: A and B must be non-empty 1-D arrays "
+                                f"of equal length, got shapes {a.shape} and {b.shape}")
+    for column, values in (("A", a), ("B", b)):
+        if values.dtype.kind not in "iuf":
+            raise InvalidInputError(f"pairs: SampleID {sid}: {column} has dtype {values.dtype}, "
+                                    "expected numbers")
+        if not np.isfinite(values).all():
+            raise InvalidInputError(f"pairs: SampleID {sid}: {column} holds NaN or infinite "
+                                    "values")
+
+
+def _chunk_fingerprint(pair_fingerprints: list[str]) -> str:
+    """One chunk's input fingerprint: its pairs' values and declared types, in order."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"type-rule-{TYPE_RULE_VERSION}".encode())
+    for fingerprint in pair_fingerprints:
+        digest.update(fingerprint.encode() + b"\n")
+    return digest.hexdigest()
