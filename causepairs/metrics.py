@@ -28,6 +28,8 @@ __all__ = [
     "bidirectional_auc",
     "ScoreBreakdown",
     "score_breakdown",
+    "direction_accuracy",
+    "direction_auc",
 ]
 
 #: Type combinations in the order reports list them (first letter: A's type).
@@ -199,3 +201,47 @@ def score_breakdown(target, score, details=None, a_type=None, b_type=None) -> Sc
             }
         by_types = pd.DataFrame.from_dict(rows, orient="index")
     return ScoreBreakdown(overall, by_details, by_types)
+
+
+# --------------------------------------------------------------------------------------------
+# Direction benchmarks: every pair causal, the truth +1 (A causes B) or -1 (B causes A).
+# --------------------------------------------------------------------------------------------
+
+def _direction_inputs(truth, score, weights):
+    y = np.asarray(truth)
+    if y.ndim != 1 or y.dtype.kind not in "iuf" or not np.isin(y, (-1, 1)).all():
+        raise ValueError("truth must be a one-dimensional array of -1 and 1")
+    s = _as_score(score, len(y))
+    if weights is None:
+        w = np.ones(len(y), dtype=np.float64)
+    else:
+        w = np.asarray(weights, dtype=np.float64)
+        if w.shape != y.shape or not np.isfinite(w).all() or (w < 0).any():
+            raise ValueError(f"weights must be {len(y)} finite non-negative numbers")
+    return y.astype(np.int64), s, w
+
+
+def direction_accuracy(truth, score, weights=None) -> float:
+    """Weighted share of pairs whose ``sign(score)`` is the true direction.
+
+    ``truth`` is +1 (A causes B) or -1; a zero score counts one half (it says nothing). NaN when
+    the weights sum to zero (no pairs).
+    """
+    y, s, w = _direction_inputs(truth, score, weights)
+    right = np.where(s == 0, 0.5, (np.sign(s) == y).astype(np.float64))
+    total = w.sum()
+    return float(np.dot(w, right) / total) if total > 0 else float("nan")
+
+
+def direction_auc(truth, score, weights=None) -> float:
+    """Weighted AUC of ``score`` for "A causes B" (``truth == 1``); ties count one half.
+
+    NaN when all pairs have the same direction.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    y, s, w = _direction_inputs(truth, score, weights)
+    positive = y == 1
+    if w[positive].sum() == 0 or w[~positive].sum() == 0:
+        return float("nan")
+    return float(roc_auc_score(positive, s, sample_weight=w))
