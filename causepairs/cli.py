@@ -597,6 +597,18 @@ def _run_predict(args) -> int:
 
 
 def _streamed_scores(args, model):
+    """Scores of every pair of a pairs file (see :func:`_scores_of_blocks`)."""
+    from .factory.extract import iter_feature_blocks
+    from .io import read_publicinfo
+
+    blocks = iter_feature_blocks(args.pairs, args.publicinfo, model.feature_set,
+                                 **_backend_from_args(args))
+    # iter_feature_blocks has validated the data set: publicinfo holds the pairs' SampleIDs.
+    total = len(read_publicinfo(args.publicinfo))
+    return _scores_of_blocks(blocks, model, total, "predict", args.quiet)
+
+
+def _scores_of_blocks(blocks, model, total: int, label: str, quiet: bool):
     """Scores of every pair, features computed and scored chunk by chunk.
 
     Only the scores (one float per pair) and SampleIDs are kept, so memory does not grow
@@ -605,17 +617,11 @@ def _streamed_scores(args, model):
     import pandas as pd
 
     from ._progress import progress_bar
-    from .factory.extract import iter_feature_blocks
-    from .io import read_publicinfo
 
     columns = list(model.feature_set.columns)
-    blocks = iter_feature_blocks(args.pairs, args.publicinfo, model.feature_set,
-                                 **_backend_from_args(args))
-    # iter_feature_blocks has validated the data set: publicinfo holds the pairs' SampleIDs.
-    total = len(read_publicinfo(args.publicinfo))
     ids: list[str] = []
     parts: list[np.ndarray] = []
-    with progress_bar(total, "predict", quiet=args.quiet) as bar:
+    with progress_bar(total, label, quiet=quiet) as bar:
         for chunk_ids, matrix in blocks:
             frame = pd.DataFrame(matrix, index=chunk_ids, columns=columns, copy=False)
             parts.append(np.asarray(model.predict(frame), dtype=np.float64))
@@ -624,6 +630,171 @@ def _streamed_scores(args, model):
             del frame, matrix
     scores = np.concatenate(parts) if parts else np.empty(0, dtype=np.float64)
     return pd.Series(scores, index=pd.Index(ids, name="SampleID"))
+
+
+# --------------------------------------------------------------------------------------------
+# benchmark
+# --------------------------------------------------------------------------------------------
+
+def _add_benchmark(sub) -> None:
+    p = sub.add_parser(
+        "benchmark", help="score a model on standard cause-effect benchmark folders",
+        description="Score a trained model's direction on benchmark folders in the Mooij format "
+                    "(pairNNNN.txt + pairmeta.txt) or the ANLSMN format (pair_K.txt + "
+                    "pairs_gt.txt), detected per folder, and print one table: per set, pairs, "
+                    "accuracy of sign(score) (a zero score counts one half) and AUC for 'first "
+                    "column causes second', both weighted where the set's pairs have unequal "
+                    "weights; the published methods' accuracies beside them where a "
+                    "baseline_results .tab file names the set; the mean over the sets whose "
+                    "pairs all count the same (the synthetic sets), then the weighted sets "
+                    "(real pairs weighted by source) on their own lines. A DIR that holds "
+                    "benchmark folders instead of pairs stands for all of them. Every variable "
+                    "is taken as Numerical: the formats carry no types.")
+    p.add_argument("dirs", nargs="+", type=Path, metavar="DIR",
+                   help="benchmark folder, or a folder of benchmark folders")
+    p.add_argument("--model", type=Path, required=True, metavar="MODEL_DIR")
+    p.add_argument("--baselines", type=Path, metavar="DIR_OR_FILE",
+                   help="published methods' per-pair scores: a folder of .tab files matched to "
+                        "the sets by name (SIMc.tab is set SIM-c) or one .tab file (default: a "
+                        "baseline_results folder beside each DIR or inside a folder of sets)")
+    p.add_argument("--set", dest="sets", action="append", metavar="NAME",
+                   help="score only the set of this name (repeatable)")
+    p.add_argument("--out", type=Path, metavar="SCORES.csv|.json",
+                   help="also write every pair's score (set, pair, SampleID, ground truth, "
+                        "weight, score); .json adds the table")
+    p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="J", help=N_JOBS_HELP)
+    _add_backend_flags(p)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_run_benchmark, check_args=lambda args: _check_benchmark(p, args))
+
+
+def _check_benchmark(parser, args) -> None:
+    _check_backend_flags(parser, args)
+    if args.out is not None and args.out.suffix.lower() not in (".csv", ".json"):
+        parser.error(f"--out {args.out}: expected a .csv or .json file name")
+    if args.baselines is not None and not args.baselines.exists():
+        parser.error(f"--baselines {args.baselines}: no such file or folder")
+
+
+def _benchmark_folders(dirs, sets) -> list[tuple[Path, Path | None]]:
+    """``(set folder, default baseline folder)`` for each set named on the command line."""
+    from .datasets import detect_format
+    from .errors import ChallengeFormatError
+
+    found = []
+    for folder in dirs:
+        try:
+            detect_format(folder)
+            beside = folder.resolve().parent / "baseline_results"
+            found.append((folder, beside if beside.is_dir() else None))
+            continue
+        except ChallengeFormatError:
+            children = [c for c in sorted(folder.iterdir()) if c.is_dir()] \
+                if folder.is_dir() else []
+            children = [c for c in children if (c / "pairmeta.txt").is_file()
+                        or (c / "pairs_gt.txt").is_file()]
+            if not children:
+                raise
+        inside = folder / "baseline_results"
+        found += [(c, inside if inside.is_dir() else None) for c in children]
+    if sets:
+        names = {f.resolve().name for f, _ in found}
+        unknown = [s for s in sets if s not in names]
+        if unknown:
+            raise CausepairsError(f"--set {unknown[0]}: no such set among "
+                                  f"{', '.join(sorted(names))}")
+        found = [(f, b) for f, b in found if f.resolve().name in sets]
+    return found
+
+
+def _format_benchmark_table(table) -> str:
+    shown = table.drop(columns=["best_method"]).copy()
+    shown["weighted"] = shown["weighted"].map({True: "yes", False: "no"})
+    text = shown.to_string(float_format=lambda v: f"{v:.2f}", na_rep="-")
+    lines = text.splitlines()
+    # A rule above the mean line: the sets below it are not in the mean.
+    mean_at = next((i for i, line in enumerate(lines) if line.startswith("mean (")), None)
+    if mean_at is not None:
+        lines.insert(mean_at, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+def _json_scalar(value):
+    """NumPy scalars (a table's counts and flags) as the JSON numbers and booleans they are."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _run_benchmark(args) -> int:
+    import json
+    import warnings
+
+    import pandas as pd
+
+    from .datasets import benchmark_table, find_baseline_file, read_baselines, read_benchmark
+    from .factory.extract import iter_feature_blocks
+    from .io import atomic_path
+    from .model import CausalDirectionModel
+
+    model = CausalDirectionModel.load(args.model)
+    benchmarks, baselines = [], {}
+    for folder, default_baselines in _benchmark_folders(args.dirs, args.sets):
+        bench = read_benchmark(folder)
+        if any(b.name == bench.name for b in benchmarks):
+            raise CausepairsError(f"{folder}: a set named {bench.name} is already given")
+        if not len(bench):
+            raise CausepairsError(f"{folder}: no bivariate pair to score")
+        benchmarks.append(bench)
+        location = args.baselines if args.baselines is not None else default_baselines
+        tab = find_baseline_file(location, bench.name) if location is not None else None
+        if tab is not None:
+            baselines[bench.name] = read_baselines(tab).for_benchmark(bench)
+    for bench in benchmarks:
+        for skipped in bench.skipped:
+            print(f"causepairs benchmark: note: {bench.name} pair {skipped.pair_id} skipped "
+                  f"({skipped.reason})", file=sys.stderr)
+
+    start = time.perf_counter()
+    pairs = [p for bench in benchmarks for p in bench.pairs]
+    publicinfo = pd.concat([bench.publicinfo() for bench in benchmarks])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        blocks = iter_feature_blocks(pairs, publicinfo, model.feature_set,
+                                     **_backend_from_args(args))
+        scores = _scores_of_blocks(blocks, model, len(pairs), "benchmark", args.quiet)
+    for warning in caught:
+        print(f"causepairs benchmark: warning: {warning.message}", file=sys.stderr)
+    elapsed = time.perf_counter() - start
+
+    per_set = {b.name: scores.loc[[p.sample_id for p in b.pairs]].to_numpy() for b in benchmarks}
+    table = benchmark_table(benchmarks, per_set, baselines)
+    print(f"direction accuracy (sign of score; weighted where weighted=yes) and AUC of model "
+          f"{args.model}; published methods' accuracies from baseline_results; best = best "
+          "published:")
+    print(_format_benchmark_table(table))
+    if args.out is not None:
+        records = pd.DataFrame({
+            "set": [b.name for b in benchmarks for _ in b.pairs],
+            "pair": [i for b in benchmarks for i in b.pair_ids],
+            "SampleID": [p.sample_id for p in pairs],
+            "ground_truth": np.concatenate([b.ground_truth for b in benchmarks]),
+            "weight": np.concatenate([b.weights for b in benchmarks]),
+            "score": np.concatenate([per_set[b.name] for b in benchmarks])})
+        with atomic_path(args.out) as tmp:
+            if args.out.suffix.lower() == ".json":
+                summary = table.astype(object).where(table.notna(), None)
+                tmp.write_text(json.dumps({
+                    "model": str(args.model),
+                    "table": {str(k): v for k, v in summary.to_dict(orient="index").items()},
+                    "pairs": records.to_dict(orient="records")}, indent=1,
+                    default=_json_scalar) + "\n")
+            else:
+                records.to_csv(tmp, index=False, lineterminator="\n")
+        print(f"wrote {len(records)} per-pair scores to {args.out}")
+    print(f"scored {len(pairs)} pairs of {len(benchmarks)} sets in {elapsed:.1f} s "
+          f"({_where(_backend_from_args(args))})")
+    return 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -693,7 +864,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                 parser_class=_Parser)
     for add in (_add_generate, _add_check, _add_score, _add_features, _add_train, _add_predict,
-                _add_run):
+                _add_benchmark, _add_run):
         add(sub)
     return parser
 
