@@ -498,7 +498,7 @@ def benchmark_table(benchmarks, scores, baselines=None) -> pd.DataFrame:
         weighted by source, such as Lisbon), which the mean leaves out. Columns: ``pairs``,
         ``weighted``, ``accuracy``, ``auc``, one column per published method (accuracy; NaN
         where a set has no score of it) and ``best`` (the best published accuracy of the set)
-        with ``best_method``. Accuracies and AUCs of weighted sets are weighted.
+        with ``best_method`` (the first of ties, in column order). Accuracies and AUCs of weighted sets are weighted.
     """
     from .metrics import direction_accuracy, direction_auc
 
@@ -530,5 +530,6 @@ def benchmark_table(benchmarks, scores, baselines=None) -> pd.DataFrame:
         # A method's mean needs its score on every set; the best is the mean of per-set bests.
         mean = {c: equal[c].mean(skipna=False) for c in ["accuracy", "auc", *methods, "best"]}
         mean.update(pairs=int(equal["pairs"].sum()), weighted=False, best_method="")
-        equal = pd.concat([equal, pd.DataFrame([mean], index=[f"mean ({len(equal)} sets)"])])
+        label = f"mean ({len(equal)} set{'s' if len(equal) > 1 else ''})"
+        equal = pd.concat([equal, pd.DataFrame([mean], index=[label])])
     return pd.concat([equal, weighted])[table.columns]

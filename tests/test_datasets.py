@@ -215,13 +215,13 @@ def test_benchmark_table_mean_covers_unweighted_sets(mooij, anlsmn):
     scores = {weighted.name: np.array([1.0, 1.0, -1.0]), unweighted.name: np.array([1.0, 1.0, 1.0])}
     baselines = {unweighted.name: read_baselines_frame()}
     table = benchmark_table([weighted, unweighted], scores, baselines)
-    assert list(table.index) == ["AN-x", "mean (1 sets)", "SIM-x"]
+    assert list(table.index) == ["AN-x", "mean (1 set)", "SIM-x"]
     # SIM-x: right (w 1), wrong (w 0.5), right (w 1) -> 2 / 2.5.
     assert table.loc["SIM-x", "accuracy"] == pytest.approx(0.8)
     assert table.loc["AN-x", "accuracy"] == pytest.approx(2 / 3)
     assert table.loc["AN-x", "QCCD"] == 1.0 and table.loc["AN-x", "best_method"] == "QCCD"
     assert np.isnan(table.loc["SIM-x", "QCCD"])
-    assert table.loc["mean (1 sets)", "accuracy"] == pytest.approx(2 / 3)
+    assert table.loc["mean (1 set)", "accuracy"] == pytest.approx(2 / 3)
 
 
 def read_baselines_frame():
