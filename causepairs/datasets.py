@@ -498,7 +498,8 @@ def benchmark_table(benchmarks, scores, baselines=None) -> pd.DataFrame:
         weighted by source, such as Lisbon), which the mean leaves out. Columns: ``pairs``,
         ``weighted``, ``accuracy``, ``auc``, one column per published method (accuracy; NaN
         where a set has no score of it) and ``best`` (the best published accuracy of the set)
-        with ``best_method`` (the first of ties, in column order). Accuracies and AUCs of weighted sets are weighted.
+        with ``best_method`` (the first of ties, in column order). Accuracies and AUCs of
+        weighted sets are weighted.
     """
     from .metrics import direction_accuracy, direction_auc
 

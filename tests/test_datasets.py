@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from causepairs.datasets import (ANLSMN, MOOIJ, benchmark_table, detect_format,
@@ -225,5 +226,4 @@ def test_benchmark_table_mean_covers_unweighted_sets(mooij, anlsmn):
 
 
 def read_baselines_frame():
-    import pandas as pd
     return pd.DataFrame({"QCCD": [1.0, -1.0, 2.0], "RESIT": [-1.0, -1.0, 2.0]}, index=[1, 2, 3])
