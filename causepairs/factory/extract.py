@@ -21,7 +21,7 @@ import hashlib
 import os
 import warnings
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -48,7 +48,10 @@ class ExtractionReport:
 
     ``crashed`` lists the pairs whose computation killed the worker process running it
     (a segfault, an abort, the out-of-memory killer), in input order: each got a NaN row, and
-    every other pair of the batch its ordinary row.
+    every other pair of the batch its ordinary row. ``retyped`` lists the variables whose
+    declared type their values rule out (see :mod:`causepairs.types`), ``rescaled`` those of
+    extreme scale brought to ``[1, 2)`` by an exact power of two (see
+    :func:`~causepairs.factory.compute.power_of_two_rescale`), as ``"SampleID:A"``.
     """
 
     n_pairs: int = 0
@@ -58,6 +61,7 @@ class ExtractionReport:
     messages: list[str] = field(default_factory=list)
     crashed: list[str] = field(default_factory=list)
     retyped: list[str] = field(default_factory=list)
+    rescaled: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         parts = [f"{self.n_pairs} pairs"]
@@ -73,6 +77,9 @@ class ExtractionReport:
         if self.retyped:
             parts.append(f"{len(self.retyped)} variables retyped by their values (first: "
                          f"{self.retyped[0]})")
+        if self.rescaled:
+            parts.append(f"{len(self.rescaled)} variables of extreme scale rescaled by a power "
+                         f"of two (first: {self.rescaled[0]})")
         return "; ".join(parts)
 
 
@@ -110,12 +117,25 @@ def _crash_for_test() -> None:
     ctypes.string_at(0)  # reads address 0: SIGSEGV
 
 
-def _compute_chunk(task):
+class _ChunkResult(NamedTuple):
+    """What a worker sends back for one chunk: its rows and what went wrong in them."""
+
+    index: int
+    ids: list[str]
+    matrix: np.ndarray
+    degenerate: list[str]
+    failed: int
+    messages: list[str]
+    crashed: list[str]
+    rescaled: list[str]
+
+
+def _compute_chunk(task) -> _ChunkResult:
     index, spec, source, key, engine, rows = task
     feature_set = _feature_set_in_worker(spec, source, key)
     ids = [row[0] for row in rows]
     matrix = np.empty((len(rows), len(feature_set)), dtype=np.float32)
-    degenerate, failed, messages = [], 0, []
+    degenerate, failed, messages, rescaled = [], 0, [], []
     crash_on = os.environ.get(TEST_CRASH_ENV)
     crash_on = frozenset(crash_on.split(",")) if crash_on else ()
     for i, (sid, a, b, a_type, b_type) in enumerate(rows):
@@ -135,7 +155,8 @@ def _compute_chunk(task):
         if result.errors:
             failed += len(result.errors)
             messages.extend(f"{sid}: {m}" for m in result.errors[:3])
-    return index, ids, matrix, degenerate, failed, messages, []
+        rescaled.extend(f"{sid}:{variable}" for variable in result.rescaled)
+    return _ChunkResult(index, ids, matrix, degenerate, failed, messages, [], rescaled)
 
 
 def _split_chunk(task) -> list[tuple]:
@@ -143,21 +164,23 @@ def _split_chunk(task) -> list[tuple]:
     return [task[:5] + ([row],) for row in task[5]]
 
 
-def _join_chunk(task, results: list) -> tuple:
+def _join_chunk(task, results: list) -> _ChunkResult:
     """The chunk's result from its pairs' (see _split_chunk); a crashed pair gets a NaN row."""
     index, spec, source, key, engine, rows = task
     n_columns = len(_feature_set_in_worker(spec, source, key))
     matrix = np.full((len(rows), n_columns), np.nan, dtype=np.float32)
-    degenerate, failed, messages, crashed = [], 0, [], []
+    joined = _ChunkResult(index, [row[0] for row in rows], matrix, [], 0, [], [], [])
+    failed = 0
     for i, (row, result) in enumerate(zip(rows, results)):
         if isinstance(result, Crashed):
-            crashed.append(row[0])
+            joined.crashed.append(row[0])
             continue
-        matrix[i] = result[2][0]
-        degenerate.extend(result[3])
-        failed += result[4]
-        messages.extend(result[5])
-    return index, [row[0] for row in rows], matrix, degenerate, failed, messages, crashed
+        matrix[i] = result.matrix[0]
+        joined.degenerate.extend(result.degenerate)
+        failed += result.failed
+        joined.messages.extend(result.messages)
+        joined.rescaled.extend(result.rescaled)
+    return joined._replace(failed=failed)
 
 
 _CHUNK_RECOVERY = Recovery(split=_split_chunk, join=_join_chunk)
@@ -318,19 +341,20 @@ def _computed_chunks(feature_set: FeatureSet, rows: Iterator[tuple], *, chunk_si
 
 def _record(results, report: ExtractionReport) -> Iterator[tuple[int, list[str], np.ndarray]]:
     try:
-        for index, ids, matrix, degenerate, failed, messages, crashed in results:
-            report.crashed.extend(crashed)
-            report.degenerate.extend(degenerate)
-            report.failed_cells += failed
-            report.messages.extend(messages)
-            report.n_pairs += len(ids)
-            yield index, ids, matrix
+        for chunk in results:
+            report.crashed.extend(chunk.crashed)
+            report.degenerate.extend(chunk.degenerate)
+            report.failed_cells += chunk.failed
+            report.messages.extend(chunk.messages)
+            report.rescaled.extend(chunk.rescaled)
+            report.n_pairs += len(chunk.ids)
+            yield chunk.index, chunk.ids, chunk.matrix
     finally:
         results.close()
 
 
 def _warn_if_incomplete(report: ExtractionReport, stacklevel: int) -> None:
-    if report.degenerate or report.failed_cells or report.crashed:
+    if report.degenerate or report.failed_cells or report.crashed or report.rescaled:
         warnings.warn(f"feature extraction: {report.summary()}", RuntimeWarning,
                       stacklevel=stacklevel + 1)
 
