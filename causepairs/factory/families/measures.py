@@ -6,6 +6,7 @@ import numpy as np
 
 from ...kernels import dependence
 from ..registry import Family, register
+from ..views import VARIABLE_TYPES
 from ._engines import kernel_module
 
 
@@ -60,12 +61,9 @@ register(Family(
                 "discreteness, modes"))
 
 
-_TYPES = ("Numerical", "Categorical", "Binary")
-
-
 def _compute_type(ctx, cell):
     variable, _ = ctx.roles(cell.direction)
-    flags = [float(variable.vtype == t) for t in _TYPES]
+    flags = [float(variable.vtype == t) for t in VARIABLE_TYPES]
     levels = NAN if variable.is_numerical else float(len(np.unique(variable.values)))
     return np.array(flags + [levels])
 

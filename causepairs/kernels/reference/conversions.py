@@ -165,7 +165,10 @@ def one_hot_pca1(labels):
         descending = -np.arange(k, dtype=np.float64)
         axis = leading @ (leading.T @ descending)
         axis /= np.linalg.norm(axis)
-    return (onehot - shares) @ axis
+    # The eigensolver's rounding (~1e-16) splits categories whose scores are equal in exact
+    # arithmetic (equal counts; 0 off the tied set) into near-coincident values, which a spline
+    # or tree downstream would treat as distinct knots; rounding to 1e-12 keeps ties tied.
+    return np.round((onehot - shares) @ axis, 12)
 
 
 def frequency_encoding(labels):
