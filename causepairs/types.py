@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["VARIABLE_TYPES", "TYPE_RULE_VERSION", "FEW_LEVELS", "canonical_type", "effective_type",
-           "retype_note"]
+__all__ = ["VARIABLE_TYPES", "TYPE_RULE_VERSION", "FEW_LEVELS", "canonical_type",
+           "check_variable_type", "effective_type", "retype_note"]
 
 VARIABLE_TYPES = ("Numerical", "Categorical", "Binary")
 #: Part of every input fingerprint: bump it when the rule of :func:`effective_type` changes,
@@ -51,6 +51,18 @@ def canonical_type(declared) -> str | None:
     return _TYPE_BY_LOWER.get(declared.strip().lower())
 
 
+def check_variable_type(vtype) -> str:
+    """``vtype`` if it is a canonical type; a ValueError naming it otherwise.
+
+    For code past the boundary (the feature computation), which gets canonical types: a
+    misspelt type must never reach a kernel as some other type.
+    """
+    if not isinstance(vtype, str) or vtype not in VARIABLE_TYPES:
+        raise ValueError(f"unknown variable type {vtype!r}; expected one of "
+                         f"{', '.join(VARIABLE_TYPES)}")
+    return vtype
+
+
 def effective_type(values: np.ndarray, declared: str) -> str:
     """The type a variable is treated as: ``declared``, unless its values rule it out.
 
@@ -66,9 +78,7 @@ def effective_type(values: np.ndarray, declared: str) -> str:
     str
         ``declared``, or the corrected type (see the module's rule).
     """
-    if declared not in VARIABLE_TYPES:
-        raise ValueError(f"unknown variable type {declared!r}; expected one of "
-                         f"{', '.join(VARIABLE_TYPES)}")
+    check_variable_type(declared)
     if declared == "Numerical":
         return declared
     values = np.asarray(values, dtype=np.float64)

@@ -15,7 +15,8 @@ import numpy as np
 from ..kernels._validation import make_folds
 from .registry import Cell
 from .spec import FeatureSet
-from .views import VariableViews, check_variable_type
+from ..types import check_variable_type
+from .views import VariableViews
 
 __all__ = ["ENGINES", "MIN_SAMPLES", "SCALE_LIMITS", "PairContext", "PairResult", "compute_pair",
            "power_of_two_rescale"]

@@ -31,25 +31,13 @@ import re
 import numpy as np
 
 from ..kernels import conversions as conv
+from ..types import check_variable_type
 
-__all__ = ["NUMERIC_VIEWS", "CATEGORICAL_VIEW", "VARIABLE_TYPES", "VariableViews",
-           "check_variable_type", "is_categorical_view"]
-
-#: The declared types a variable can have (the challenge's publicinfo spelling).
-VARIABLE_TYPES = ("Numerical", "Categorical", "Binary")
+__all__ = ["NUMERIC_VIEWS", "CATEGORICAL_VIEW", "VariableViews", "is_categorical_view"]
 
 NUMERIC_VIEWS = ("raw", "rank", "std", "freq", "pca1")
 #: ``eqfreq10``, ``eqwidth5``, ``kmeans3``: method and number of bins (2..20).
 CATEGORICAL_VIEW = re.compile(r"(eqfreq|eqwidth|kmeans)([0-9]+)")
-
-
-def check_variable_type(vtype) -> str:
-    """``vtype`` if it is one of :data:`VARIABLE_TYPES`; a ValueError naming it otherwise (a
-    misspelt type must never reach a kernel as some other type)."""
-    if not isinstance(vtype, str) or vtype not in VARIABLE_TYPES:
-        raise ValueError(f"unknown variable type {vtype!r}; expected one of "
-                         f"{', '.join(VARIABLE_TYPES)}")
-    return vtype
 
 
 def is_categorical_view(view: str) -> bool:

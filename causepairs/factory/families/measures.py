@@ -6,7 +6,7 @@ import numpy as np
 
 from ...kernels import dependence
 from ..registry import Family, register
-from ..views import VARIABLE_TYPES
+from ...types import VARIABLE_TYPES
 from ._engines import kernel_module
 
 
