@@ -15,9 +15,10 @@ import numpy as np
 from ..kernels._validation import make_folds
 from .registry import Cell
 from .spec import FeatureSet
-from .views import VariableViews
+from .views import VariableViews, check_variable_type
 
-__all__ = ["ENGINES", "MIN_SAMPLES", "PairContext", "PairResult", "compute_pair"]
+__all__ = ["ENGINES", "MIN_SAMPLES", "SCALE_LIMITS", "PairContext", "PairResult", "compute_pair",
+           "power_of_two_rescale"]
 
 #: ``numba``: the kernels; ``reference``: their slow twins in ``causepairs.kernels.reference``
 #: (scikit-learn, SciPy, NumPy), for checking the kernels and as the benchmarks' baseline.
@@ -26,6 +27,14 @@ ENGINES = ("numba", "reference")
 #: Pairs with fewer samples get all-NaN features: out-of-fold fits and density estimates on a
 #: handful of points measure noise, and LightGBM handles NaN natively.
 MIN_SAMPLES = 10
+
+#: A variable whose largest magnitude lies outside ``[2**-64, 2**64)`` is rescaled by a power of
+#: two to a largest magnitude in ``[1, 2)`` before the kernels. Squares and moments of values
+#: near 1e200 overflow and those of values near 1e-300 underflow, which turned hundreds of
+#: features NaN; in this range no kernel comes near either limit. A power of two is exact, so
+#: every scale-free feature is bit for bit what it would be at the original scale; the features
+#: that measure scale (differential entropies) are those of the rescaled variable.
+SCALE_LIMITS = (2.0 ** -64, 2.0 ** 64)
 
 
 class PairContext:
@@ -68,23 +77,52 @@ class PairResult:
     values: np.ndarray
     errors: list[str]
     degenerate: bool = False
+    #: The variables (``"A"``, ``"B"``) rescaled by :func:`power_of_two_rescale`.
+    rescaled: tuple[str, ...] = ()
+
+
+def power_of_two_rescale(x: np.ndarray) -> tuple[np.ndarray, bool]:
+    """``x`` times a power of two bringing ``max |x|`` into ``[1, 2)`` when it lies outside
+    :data:`SCALE_LIMITS` (and is not 0), and whether it was rescaled. Exact: equal values stay
+    equal, ratios and orders are unchanged."""
+    top = float(np.max(np.abs(x))) if len(x) else 0.0
+    if top == 0.0 or SCALE_LIMITS[0] <= top < SCALE_LIMITS[1]:
+        return x, False
+    # frexp: top = m * 2**e with m in [0.5, 1), so top * 2**(1 - e) is in [1, 2); ldexp
+    # applies the power in one exact step, whatever e is (even where 2**(1 - e) overflows).
+    _, exponent = np.frexp(top)
+    return np.ldexp(x, 1 - int(exponent)), True
 
 
 def compute_pair(feature_set: FeatureSet, a, b, a_type: str, b_type: str, *,
                  engine: str = "numba") -> PairResult:
     """Compute every column of ``feature_set`` for the pair (A = ``a``, B = ``b``).
 
-    Returns NaN features (``degenerate=True``) for a pair with non-finite values or fewer than
-    :data:`MIN_SAMPLES` samples; an exception in one cell is caught, its columns stay NaN and
-    its message is kept in ``errors``. ``engine`` is one of :data:`ENGINES`.
+    Returns NaN features (``degenerate=True``) for a pair with non-finite values, fewer than
+    :data:`MIN_SAMPLES` samples, or a constant variable (one distinct value: it carries no
+    information about the other, and half the features of the pair are undefined).
+    A variable of extreme scale is first rescaled by a power of two (see
+    :data:`SCALE_LIMITS`; listed in ``rescaled``). An exception in one cell is caught, its
+    columns stay NaN and its message is kept in ``errors``. ``engine`` is one of
+    :data:`ENGINES`; ``a_type`` and ``b_type`` one of ``Numerical``, ``Categorical``,
+    ``Binary`` (anything else raises ValueError).
     """
+    check_variable_type(a_type)
+    check_variable_type(b_type)
     values = np.full(len(feature_set), np.nan)
     a = np.ascontiguousarray(a, dtype=np.float64)
     b = np.ascontiguousarray(b, dtype=np.float64)
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"A and B must be one-dimensional, got shapes {a.shape}, {b.shape}")
     if len(a) != len(b):
         return PairResult(values, [f"A and B have different lengths ({len(a)}, {len(b)})"], True)
     if len(a) < MIN_SAMPLES or not (np.isfinite(a).all() and np.isfinite(b).all()):
         return PairResult(values, [], True)
+    if a.min() == a.max() or b.min() == b.max():
+        return PairResult(values, [], True)
+    a, a_rescaled = power_of_two_rescale(a)
+    b, b_rescaled = power_of_two_rescale(b)
+    rescaled = ("A",) * a_rescaled + ("B",) * b_rescaled
 
     ctx = PairContext(a, b, a_type, b_type, n_folds=feature_set.n_folds,
                       fold_seed=feature_set.fold_seed, engine=engine)
@@ -107,4 +145,4 @@ def compute_pair(feature_set: FeatureSet, a, b, a_type: str, b_type: str, *,
                     values[slots] = computed[first] - computed[second]
                 else:
                     values[slots] = computed[scope]
-    return PairResult(values, errors)
+    return PairResult(values, errors, rescaled=rescaled)

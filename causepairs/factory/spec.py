@@ -47,7 +47,11 @@ __all__ = ["FeatureSet", "FamilyPlan", "load_feature_set", "builtin_feature_sets
 
 #: Bump when a change in causepairs alters the value of any existing feature column, so a
 #: saved feature matrix or model refuses to mix with features computed by the new code.
-FEATURE_CODE_VERSION = 1
+#: 2: ``in=pca1`` columns of a categorical variable with tied largest counts are defined (tie
+#: rule in ``one_hot_pca1``; they were NaN); a pair with a constant variable is an all-NaN
+#: degenerate row; variables beyond 2**+-64 in magnitude are rescaled by a power of two;
+#: classification cells on a target with more than 64 categories are NaN.
+FEATURE_CODE_VERSION = 2
 
 _SCOPES = {"directional": ("A>B", "B>A", "diff"), "univariate": ("A", "B", "diff"),
            "symmetric": ("sym",)}

@@ -11,7 +11,9 @@ A *numeric view* turns a variable into numbers a 1-D model can take as input or 
 | ``pca1`` | undefined (NaN features) | first principal component of the one-hot codes |
 
 ``freq`` and ``pca1`` are encodings of categories; on a continuous variable they would be
-near-constant, and every model fitted on them would cost time for no signal.
+near-constant, and every model fitted on them would cost time for no signal. A view that comes
+out non-finite anywhere (``std`` or ``pca1`` of a single category) is undefined too: ``numeric``
+returns None for it, so no kernel ever receives a NaN view.
 
 A *categorical view* turns a variable into class codes 0..k-1: ``eqfreq{k}``, ``eqwidth{k}``
 and ``kmeans{k}`` bin a Numerical variable; a Categorical or Binary variable is its own
@@ -30,11 +32,24 @@ import numpy as np
 
 from ..kernels import conversions as conv
 
-__all__ = ["NUMERIC_VIEWS", "CATEGORICAL_VIEW", "VariableViews", "is_categorical_view"]
+__all__ = ["NUMERIC_VIEWS", "CATEGORICAL_VIEW", "VARIABLE_TYPES", "VariableViews",
+           "check_variable_type", "is_categorical_view"]
+
+#: The declared types a variable can have (the challenge's publicinfo spelling).
+VARIABLE_TYPES = ("Numerical", "Categorical", "Binary")
 
 NUMERIC_VIEWS = ("raw", "rank", "std", "freq", "pca1")
 #: ``eqfreq10``, ``eqwidth5``, ``kmeans3``: method and number of bins (2..20).
 CATEGORICAL_VIEW = re.compile(r"(eqfreq|eqwidth|kmeans)([0-9]+)")
+
+
+def check_variable_type(vtype) -> str:
+    """``vtype`` if it is one of :data:`VARIABLE_TYPES`; a ValueError naming it otherwise (a
+    misspelt type must never reach a kernel as some other type)."""
+    if not isinstance(vtype, str) or vtype not in VARIABLE_TYPES:
+        raise ValueError(f"unknown variable type {vtype!r}; expected one of "
+                         f"{', '.join(VARIABLE_TYPES)}")
+    return vtype
 
 
 def is_categorical_view(view: str) -> bool:
@@ -48,15 +63,19 @@ class VariableViews:
     Parameters
     ----------
     values : numpy.ndarray
-        Finite float64 values.
+        Finite float64 values (checked: anything else is a ValueError).
     vtype : {"Numerical", "Categorical", "Binary"}
+        Any other string is a ValueError.
     reference : bool
         Compute views with the slow reference conversions instead of the kernels.
     """
 
     def __init__(self, values: np.ndarray, vtype: str, *, reference: bool = False):
+        values = np.ascontiguousarray(values, dtype=np.float64)
+        if values.ndim != 1 or not np.isfinite(values).all():
+            raise ValueError("a variable's values must be a finite one-dimensional array")
         self.values = values
-        self.vtype = vtype
+        self.vtype = check_variable_type(vtype)
         self.reference = reference
         self.is_numerical = vtype == "Numerical"
         self._numeric: dict[str, np.ndarray | None] = {}
@@ -68,9 +87,13 @@ class VariableViews:
 
     # -- numeric views ------------------------------------------------------------------------
     def numeric(self, view: str) -> np.ndarray | None:
-        """The numeric view ``view``, or None where it is undefined for this variable's type."""
+        """The numeric view ``view``; None where it is undefined for this variable's type or
+        not finite everywhere (see the module docstring)."""
         if view not in self._numeric:
-            self._numeric[view] = self._make_numeric(view)
+            values = self._make_numeric(view)
+            if values is not None and not np.isfinite(values).all():
+                values = None
+            self._numeric[view] = values
         return self._numeric[view]
 
     def _make_numeric(self, view: str) -> np.ndarray | None:
@@ -105,7 +128,7 @@ class VariableViews:
     def sorted(self, view: str) -> tuple[np.ndarray, np.ndarray] | None:
         """``(order, sorted values)`` of a numeric view: the one sort every 1-D model shares."""
         if view not in self._sorted:
-            if view == "rank":
+            if view == "rank" and self.numeric("rank") is not None:
                 order, _ = self.sorted("raw")
                 values = self.numeric("rank")
                 self._sorted[view] = (order, values[order])

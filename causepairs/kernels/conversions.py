@@ -346,10 +346,15 @@ def _pca1_category_scores(counts):
     every ``c_j - lam = (c_j - c_max) + delta`` is one rounding away from exact.
 
     Rules: fewer than two non-empty categories -> NaN (no variance). The sign makes the most
-    frequent category's score positive. Exactly two categories tied for the largest count
-    (then the top eigenvector is ``e_a - e_b``): ``+1/sqrt 2`` for the lower code, ``-1/sqrt 2``
-    for the other, 0 for the rest. Three or more tied for the largest count: the first
-    principal direction is not unique -> NaN.
+    frequent category's score positive. When ``m >= 2`` categories tie for the largest count
+    ``c_max``, the top eigenvalue is ``c_max`` itself and its eigenspace is every vector on the
+    tied categories that sums to 0 (dimension ``m - 1``): the axis is then unique only for
+    ``m = 2``. The tie-break (which gives that unique axis for ``m = 2``) takes the unit vector
+    of that eigenspace closest to the descending code order: ``v_j`` proportional to
+    ``mean(T) - j`` for the tied codes ``T``, 0 for the rest. The lower codes score positive;
+    two tied: ``+1/sqrt 2``, ``-1/sqrt 2``; all codes distinct (one point each): a decreasing
+    linear function of the code. The scores are already centred (``v`` sums to 0 on ``T`` and
+    the tied categories have equal shares).
     """
     k = counts.shape[0]
     scores = np.full(k, np.nan)
@@ -367,17 +372,21 @@ def _pca1_category_scores(counts):
             n_at_max = 1
         elif c == cmax and c > 0:
             n_at_max += 1
-    if nonempty < 2 or n_at_max >= 3:
+    if nonempty < 2:
         return scores
-    if n_at_max == 2:
-        r = 1.0 / math.sqrt(2.0)
-        sign = r
+    if n_at_max >= 2:
+        code_sum = 0.0
         for j in range(k):
             if counts[j] == cmax:
-                scores[j] = sign
-                sign = -r
-            else:
-                scores[j] = 0.0
+                code_sum += j
+        centre = code_sum / n_at_max
+        norm2 = 0.0
+        for j in range(k):
+            if counts[j] == cmax:
+                norm2 += (centre - j) * (centre - j)
+        inv_norm = 1.0 / math.sqrt(norm2)
+        for j in range(k):
+            scores[j] = (centre - j) * inv_norm if counts[j] == cmax else 0.0
         return scores
     csecond = 0
     for j in range(k):
@@ -694,10 +703,14 @@ def one_hot_pca1(labels):
     In one dimension PCA reduces to one value per category, computed from the category
     counts alone in ``O(n + k)`` (secular equation of the rank-one-updated diagonal
     covariance; see ``_pca1_category_scores``), never from the ``n x k`` matrix.
-    Sign: the most frequent category gets a positive score. When exactly two categories
-    share the largest count, the axis is ``e_a - e_b``: the lower label gets ``+1/sqrt 2``,
-    the other ``-1/sqrt 2``, the rest 0. Undefined (all NaN): a single category, three or
-    more categories tied for the largest count (the axis is not unique), NaN/inf labels.
+    Sign: the most frequent category gets a positive score. When ``m >= 2`` categories share
+    the largest count the leading eigenvalue is degenerate for ``m >= 3`` (its eigenspace is
+    every vector on the tied categories summing to 0); the rule, which gives the unique axis
+    ``e_a - e_b`` for ``m = 2``, is the unit vector of that eigenspace closest to the
+    descending code order: tied code ``j`` scores ``(mean of the tied codes - j) / norm``, the
+    others 0. Two tied: ``+1/sqrt 2`` for the lower label, ``-1/sqrt 2`` for the other. Equal-
+    count levels and all-distinct labels are covered by this rule. Undefined (all NaN): a
+    single category (no variance), NaN/inf labels.
     """
     coded = _labels_to_codes(labels)
     if coded is None:

@@ -480,7 +480,9 @@ def _oof_knn_regression_sorted(xs, ys, fs, k):
         while left >= 0 or right < n:
             d_left = xi - xs[left] if left >= 0 else np.inf
             d_right = xs[right] - xi if right < n else np.inf
-            if d_left <= d_right:
+            # The side is chosen by position first: a NaN distance compares false, and must
+            # not send the walk past an end of the array.
+            if right >= n or (left >= 0 and d_left <= d_right):
                 d = d_left
                 yv = ys[left]
                 left -= 1

@@ -5,7 +5,7 @@ Tolerances: codes, ranks, frequencies and ordinal codes are compared exactly (in
 arithmetic, or one correctly rounded division of the same exact numbers). ``standardise`` uses
 rtol=atol=1e-12: NumPy's pairwise summation and the kernel's loop round the mean differently.
 ``one_hot_pca1`` uses rtol=1e-9, atol=1e-12: the kernel solves a secular equation, the reference
-an SVD, both accurate to ~1e-14 relative. k-means objective values use rtol=1e-9 for the same
+a dense eigenproblem, both accurate to ~1e-14 relative. k-means objective values use rtol=1e-9 for the same
 reason (prefix-sum costs); codes are compared exactly only where the optimum is unique.
 """
 
@@ -239,8 +239,14 @@ def test_one_hot_pca1_tie_and_degenerate_rules():
     # two categories tied for the largest count: +-1/sqrt2 by label order, others 0
     np.testing.assert_allclose(fast.one_hot_pca1([7, 3, 7, 3, 5]), [-r, r, -r, r, 0.0])
     np.testing.assert_allclose(fast.one_hot_pca1([1, 0]), [-r, r])
-    # three tied for the largest count: not unique -> NaN; one category -> NaN
-    assert np.isnan(fast.one_hot_pca1([0, 1, 2, 0, 1, 2])).all()
+    # three or more tied for the largest count: the leading eigenspace is not one axis; the
+    # rule takes its unit vector closest to the descending code order (mean tied code - code)
+    np.testing.assert_allclose(fast.one_hot_pca1([0, 1, 2, 0, 1, 2]), [r, 0, -r, r, 0, -r])
+    np.testing.assert_allclose(fast.one_hot_pca1([5, 9, 9, 7, 5, 7, 2]),
+                               [r, -r, -r, 0, r, 0, 0])
+    distinct = fast.one_hot_pca1([3.5, -1.0, 0.25, 8.0])  # all distinct: linear in the code
+    np.testing.assert_allclose(distinct, np.array([-0.5, 1.5, 0.5, -1.5]) / np.sqrt(5))
+    # one category: no variance -> NaN
     assert np.isnan(fast.one_hot_pca1([4, 4, 4])).all()
     assert np.isnan(fast.one_hot_pca1([4])).all()
     assert fast.one_hot_pca1(np.zeros(0, dtype=int)).shape == (0,)

@@ -29,6 +29,11 @@ RESIDUAL_HSIC_POINTS = 200
 
 _INPUT_VIEWS = ("raw", "rank", "freq", "pca1")
 
+#: A classification target with more categories than this gives NaN cells: it is a continuous
+#: variable typed Categorical or Binary (binned targets have at most 20), and the logistic
+#: model costs O(k^3) per Newton step (a Categorical with 1,000 distinct values ran for minutes).
+MAX_TARGET_CLASSES = 64
+
 
 @dataclass(frozen=True)
 class Model:
@@ -87,7 +92,9 @@ def _compute_regression(ctx, cell):
     in_view, out_view = cell.get("in"), cell.get("out")
     sorted_x = x.sorted(in_view)
     target = y.numeric(out_view)
-    if sorted_x is None or target is None or not np.isfinite(target).all():
+    # Views are None where undefined or non-finite; the check stays here too because a kernel
+    # fed NaN has no meaningful answer, and this is where a cell decides to be NaN.
+    if sorted_x is None or target is None or not _finite(sorted_x[1], target):
         return out
     order, xs = sorted_x
     model = REGRESSION_MODELS[cell.model]
@@ -105,6 +112,10 @@ def _compute_regression(ctx, cell):
     _regression_metrics_sorted(ys, preds, xs, out)
     out[-1] = _residual_hsic(xs, ys - preds)
     return out
+
+
+def _finite(*arrays: np.ndarray) -> bool:
+    return all(bool(np.isfinite(a).all()) for a in arrays)
 
 
 def _residual_hsic(xs: np.ndarray, residual: np.ndarray, reference=None) -> float:
@@ -155,7 +166,7 @@ def _compute_classification(ctx, cell):
     in_view = cell.get("in")
     sorted_x = x.sorted(in_view)
     codes, k = y.codes(cell.get("out"))
-    if sorted_x is None or k < 2:
+    if sorted_x is None or not 2 <= k <= MAX_TARGET_CLASSES or not _finite(sorted_x[1]):
         return out
     model = CLASSIFICATION_MODELS[cell.model]
     if ctx.engine == "reference":

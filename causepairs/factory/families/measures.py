@@ -116,7 +116,7 @@ _SUBSAMPLED = {"hsic", "hsic_norm"}
 def _compute_dependence(ctx, cell):
     view = cell.get("in")
     a, b = ctx.variables["A"].numeric(view), ctx.variables["B"].numeric(view)
-    if a is None or b is None:
+    if a is None or b is None or not (np.isfinite(a).all() and np.isfinite(b).all()):
         return _nan_vector(len(_NUMERIC_DEPENDENCE))
     small = _symmetric_subsample(a, b, dependence.HSIC_MAX_EXACT)
     return np.array([_call(ctx, spec, *(small if name in _SUBSAMPLED else (a, b)))

@@ -46,6 +46,9 @@ def _inputs(x, y, folds):
 
 
 def _oof_proba(estimator, feature, codes, folds):
+    if len(np.unique(folds)) < 2:
+        # every point in one fold: no point has a training set (the kernels' rule: NaN)
+        return np.full((len(codes), int(codes.max()) + 1), np.nan)
     with warnings.catch_warnings():
         # "Number of classes in training fold does not match": expected and handled.
         warnings.simplefilter("ignore", RuntimeWarning)

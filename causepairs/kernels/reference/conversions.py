@@ -135,11 +135,12 @@ def _codes_or_none(labels):
 
 
 def one_hot_pca1(labels):
-    """Score on the first right-singular vector of the centred one-hot matrix.
+    """Score on the leading eigenvector of the one-hot covariance, from a dense eigensolver.
 
-    Same rules as the kernel: NaN for one category or for three or more categories tied
-    for the largest count; the sign makes the most frequent category (lowest code among
-    two tied) positive.
+    Same rules as the kernel: NaN for a single category; a unique leading axis is signed so
+    that the most frequent category scores positive; a degenerate leading eigenvalue (three or
+    more categories tied for the largest count; also two, where the axis is unique up to sign)
+    gives the unit vector of the leading eigenspace closest to the descending code order.
     """
     coded = _codes_or_none(labels)
     if coded is None:
@@ -148,17 +149,23 @@ def one_hot_pca1(labels):
     n = len(codes)
     if n == 0:
         return np.zeros(0)
-    counts = np.bincount(codes, minlength=k)
-    if k < 2 or np.sum(counts == counts.max()) >= 3:
+    if k < 2:
         return np.full(n, np.nan)
     onehot = np.eye(k)[codes]
-    centred = onehot - onehot.mean(axis=0)
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    scores = centred @ vt[0]
-    top = int(np.argmax(counts))  # first category with the largest count
-    if scores[codes == top][0] < 0:
-        scores = -scores
-    return scores
+    shares = onehot.mean(axis=0)
+    covariance = np.diag(shares) - np.outer(shares, shares)
+    eigenvalues, eigenvectors = np.linalg.eigh(covariance)
+    # The leading eigenvalue is a share (>= 1/n) and any other is at least ~1/n^2 below it.
+    leading = eigenvectors[:, eigenvalues >= eigenvalues[-1] - 1e-10]
+    if leading.shape[1] == 1:
+        axis = leading[:, 0]
+        if axis[int(np.argmax(shares))] < 0:
+            axis = -axis
+    else:
+        descending = -np.arange(k, dtype=np.float64)
+        axis = leading @ (leading.T @ descending)
+        axis /= np.linalg.norm(axis)
+    return (onehot - shares) @ axis
 
 
 def frequency_encoding(labels):

@@ -21,7 +21,7 @@ from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import PredefinedSplit, cross_val_predict
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+from sklearn.preprocessing import PolynomialFeatures
 from sklearn.tree import DecisionTreeRegressor
 
 __all__ = [
@@ -78,29 +78,38 @@ def oof_linear(x, y, folds) -> np.ndarray:
 
 
 class _Polynomial(RegressorMixin, BaseEstimator):
-    """``StandardScaler`` + ``PolynomialFeatures(d)`` + ``LinearRegression`` with
-    ``d = min(degree, distinct training x - 1)`` (0: the training mean)."""
+    """``PolynomialFeatures(d)`` + ``LinearRegression`` on ``x`` standardised with the mean and
+    std of all points (the kernel's rule: a training fold's own scale would send a held-out
+    point far outside it to overflow), ``d = min(degree, distinct training x - 1)`` (0: the
+    training mean)."""
 
-    def __init__(self, degree=2):
+    def __init__(self, degree=2, mean=0.0, scale=1.0):
         self.degree = degree
+        self.mean = mean
+        self.scale = scale
+
+    def _z(self, X):
+        return (X - self.mean) / self.scale
 
     def fit(self, X, y):
         d = min(self.degree, len(np.unique(X[:, 0])) - 1)
         if d == 0:
             self.model_ = DummyRegressor().fit(X, y)
         else:
-            self.model_ = make_pipeline(StandardScaler(),
-                                        PolynomialFeatures(d, include_bias=False),
-                                        LinearRegression()).fit(X, y)
+            self.model_ = make_pipeline(PolynomialFeatures(d, include_bias=False),
+                                        LinearRegression()).fit(self._z(X), y)
         return self
 
     def predict(self, X):
-        return self.model_.predict(X)
+        return self.model_.predict(self._z(X))
 
 
 def oof_polynomial(x, y, folds, degree: int = 2) -> np.ndarray:
     """Scaled polynomial least squares, degree reduced to what the training set determines."""
-    return _oof(lambda _: _Polynomial(degree), x, y, folds)
+    def make(x_all):
+        scale = x_all.std()
+        return _Polynomial(degree, x_all.mean(), scale if scale > 0 else 1.0)
+    return _oof(make, x, y, folds)
 
 
 class _TiedKNN(RegressorMixin, BaseEstimator):
