@@ -29,6 +29,8 @@ SCORES = {
     "quantile_score": {"n_neighbors": 30},
     "location_scale_hsic": {"n_neighbors": 30},
     "location_scale_likelihood": {"n_neighbors": 30},
+    "reci_isotonic": {},
+    "reci_knn": {"n_neighbors": 30},
     "anm_score": {"n_neighbors": 10},
     "reci": {},
     "igci_slope": {"reference": "gaussian"},

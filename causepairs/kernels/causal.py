@@ -30,6 +30,7 @@ import numpy as np
 
 from ._config import jit
 from ._validation import as_float_pair, check_int as _check_int
+from .regression import _pava_fit
 from .univariate import _entropy_vasicek_sorted
 from .dependence import (
     _average_ranks,
@@ -52,6 +53,8 @@ __all__ = [
     "quantile_score",
     "location_scale_hsic",
     "location_scale_likelihood",
+    "reci_isotonic",
+    "reci_knn",
 ]
 
 #: IGCI reference measures and their codes in the cores: "uniform" min-max scales each
@@ -684,6 +687,73 @@ def _location_scale_likelihood(x, y, k):
     h_noise = _entropy_vasicek_sorted(np.sort(standardised), np.int64(0))
     return h_cause + log_scale / n + h_noise
 
+
+# --------------------------------------------------------------------------------------------
+# RECI with a monotone and a flexible fit
+# --------------------------------------------------------------------------------------------
+
+@jit
+def _reci_isotonic_sorted(xs, ys):
+    """RECI with a monotone fit: in-sample MSE of the isotonic regression of y on sorted
+    ``xs``, both min-max scaled, the better of non-decreasing and non-increasing. Tied x are
+    merged first (their mean y, weight = count), as scikit-learn's IsotonicRegression does.
+    NaN if n < 3, a value is not finite, or a variable is constant."""
+    n = len(xs)
+    if n < 3 or _bad_pair(xs, ys):
+        return _NAN
+    v = _reference_scale(ys, np.int64(0))
+    gsum = np.empty(n)
+    gw = np.empty(n)
+    group = np.empty(n, np.int64)
+    n_groups = np.int64(0)
+    for i in range(n):
+        if n_groups > 0 and xs[i] == xs[i - 1]:
+            gsum[n_groups - 1] += v[i]
+            gw[n_groups - 1] += 1.0
+        else:
+            gsum[n_groups] = v[i]
+            gw[n_groups] = 1.0
+            n_groups += 1
+        group[i] = n_groups - 1
+    fitted = np.empty(n)
+    blk_sum = np.empty(n)
+    blk_w = np.empty(n)
+    blk_end = np.empty(n, np.int64)
+    best = np.inf
+    for sign in (1.0, -1.0):
+        _pava_fit(gsum, gw, n_groups, sign, fitted, blk_sum, blk_w, blk_end)
+        sse = 0.0
+        for i in range(n):
+            d = v[i] - fitted[group[i]]
+            sse += d * d
+        best = min(best, sse)
+    return best / n
+
+
+@jit
+def _reci_isotonic(x, y):
+    """:func:`_reci_isotonic_sorted` on unsorted input (sorts by x first)."""
+    order = np.argsort(x)
+    return _reci_isotonic_sorted(x[order], y[order])
+
+
+@jit
+def _reci_knn(x, y, k):
+    """RECI with a flexible fit: MSE of the leave-one-out kNN regression
+    (:func:`_loo_knn_window_sums_sorted`) of y on x, y min-max scaled (x's scale does not
+    move its neighbours). NaN if n < 3, a value is not finite, or a variable is constant."""
+    n = len(x)
+    if n < 3 or _bad_pair(x, y):
+        return _NAN
+    order = np.argsort(x)
+    v = _reference_scale(y[order], np.int64(0))
+    pred = _loo_knn_window_sums_sorted(x[order], v, k)
+    sse = 0.0
+    for i in range(n):
+        d = v[i] - pred[i]
+        sse += d * d
+    return sse / n
+
 # --------------------------------------------------------------------------------------------
 # public wrappers
 # --------------------------------------------------------------------------------------------
@@ -935,3 +1005,48 @@ def location_scale_likelihood(x, y, n_neighbors=30):
     x, y = as_float_pair(x, y)
     k = _check_int(n_neighbors, "n_neighbors", 1)
     return float(_location_scale_likelihood(x, y, k))
+
+
+def reci_isotonic(x, y):
+    """RECI (Bloebaum et al. 2018) with a monotone regression: in-sample MSE of the isotonic
+    regression of y on x, both min-max scaled to [0, 1], the lower of the non-decreasing and
+    the non-increasing fit (RECI's theory is about monotone mechanisms; isotonic regression is
+    the whole monotone class, so no polynomial degree decides).
+
+    Parameters
+    ----------
+    x, y : array_like, shape (n,)
+        Numeric values; x is the hypothesised cause.
+
+    Returns
+    -------
+    float
+        Mean squared residual in the scaled units; x -> y is preferred when it is below
+        ``reci_isotonic(y, x)``. NaN if n < 3, a value is NaN/inf, or a variable is constant.
+    """
+    x, y = as_float_pair(x, y)
+    return float(_reci_isotonic(x, y))
+
+
+def reci_knn(x, y, n_neighbors=30):
+    """RECI (Bloebaum et al. 2018) with a flexible regression: MSE of the leave-one-out kNN
+    regression of y on x (``n_neighbors`` nearest x, every point tied at the boundary
+    included), y min-max scaled to [0, 1] (as x: its scale does not change the neighbours).
+
+    Parameters
+    ----------
+    x, y : array_like, shape (n,)
+        Numeric values; x is the hypothesised cause.
+    n_neighbors : int, default 30
+        k of the kNN regression (>= 1; capped at n - 1).
+
+    Returns
+    -------
+    float
+        Mean squared leave-one-out residual in the scaled units; x -> y is preferred when it
+        is below ``reci_knn(y, x)``. NaN if n < 3, a value is NaN/inf, or a variable is
+        constant.
+    """
+    x, y = as_float_pair(x, y)
+    k = _check_int(n_neighbors, "n_neighbors", 1)
+    return float(_reci_knn(x, y, k))

@@ -1,5 +1,6 @@
 """The principled direction scores added for issue 11 (QCCD-style quantile score, LOCI-style
-location-scale HSIC and likelihood, in causepairs.kernels.causal) against their references in
+location-scale HSIC and likelihood, RECI with isotonic and kNN fits, in
+causepairs.kernels.causal) against their references in
 causepairs.kernels.reference.causal, on random and edge-case inputs: ties, heavy ties,
 constants, n = 2..12, huge and tiny scales, NaN/inf, both directions, permuted input.
 
@@ -27,8 +28,9 @@ from causepairs.kernels.reference import causal as ref
 
 RTOL = 1e-9
 ATOL = 1e-12
-SCORES = ("quantile_score", "location_scale_hsic", "location_scale_likelihood")
-VARIANTS = [(name, {}) for name in SCORES] + [(name, {"n_neighbors": k}) for name in SCORES
+KNN_SCORES = ("quantile_score", "location_scale_hsic", "location_scale_likelihood", "reci_knn")
+SCORES = KNN_SCORES + ("reci_isotonic",)
+VARIANTS = [(name, {}) for name in SCORES] + [(name, {"n_neighbors": k}) for name in KNN_SCORES
                                                for k in (1, 4)]
 VARIANT_IDS = [name + "".join(f"-k{v}" for v in kw.values()) for name, kw in VARIANTS]
 # n = 450 takes the location-scale HSIC past its exact limit (stratified subsample); without
@@ -101,9 +103,10 @@ def tied_pairs(draw):
 @given(tied_pairs(), st.sampled_from(SCORES), st.integers(1, 30))
 def test_matches_reference_on_heavy_ties(pair, name, k):
     x, y = pair
+    kwargs = {"n_neighbors": k} if name in KNN_SCORES else {}
     for a, b in ((x, y), (y, x)):
-        assert_same(getattr(fast, name)(a, b, n_neighbors=k),
-                    reference(name, a, b, n_neighbors=k), label=f"{name} k={k}")
+        assert_same(getattr(fast, name)(a, b, **kwargs), reference(name, a, b, **kwargs),
+                    label=f"{name} {kwargs}")
 
 
 @pytest.mark.parametrize("name", SCORES)
@@ -117,8 +120,9 @@ def test_bad_values_give_nan(name):
         assert math.isnan(f(x, yb)) and math.isnan(f(yb, x))
     assert math.isnan(f(x, np.ones(20))) and math.isnan(f(np.ones(20), x))
     assert math.isnan(f(x[:1], y[:1])) and math.isnan(f(x[:0], y[:0]))
-    with pytest.raises(ValueError):
-        f(x, y, n_neighbors=0)
+    if name in KNN_SCORES:
+        with pytest.raises(ValueError):
+            f(x, y, n_neighbors=0)
     with pytest.raises(ValueError):
         f(x, y[:5])
 
@@ -197,3 +201,14 @@ def test_directions_on_clear_pairs():
     x = rng.uniform(-2, 2, 1000)
     y = np.sin(2 * x) + 0.3 * rng.standard_normal(1000)
     assert fast.quantile_score(x, y) < fast.quantile_score(y, x)
+
+
+def test_reci_isotonic_and_knn_prefer_the_monotone_direction():
+    # RECI's setting: a monotone mechanism with additive noise, cause uniform
+    rng = np.random.default_rng(9)
+    x = rng.uniform(0, 1, 500)
+    y = np.exp(2 * x) + 0.3 * rng.standard_normal(500)
+    assert fast.reci_isotonic(x, y) < fast.reci_isotonic(y, x)
+    assert fast.reci_knn(x, y) < fast.reci_knn(y, x)
+    # a decreasing mechanism is fitted by the non-increasing branch: same score as mirrored
+    assert fast.reci_isotonic(x, -y) == pytest.approx(fast.reci_isotonic(x, y), rel=1e-12)

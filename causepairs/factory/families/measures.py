@@ -204,6 +204,8 @@ _CAUSAL = {
     "qccd_knn30": _causal("quantile_score", n_neighbors=30),
     "loci_hsic_knn30": _causal("location_scale_hsic", n_neighbors=30),
     "loci_nll_knn30": _causal("location_scale_likelihood", n_neighbors=30),
+    "reci_iso": _causal("reci_isotonic"),
+    "reci_knn30": _causal("reci_knn", n_neighbors=30),
 }
 
 
@@ -218,4 +220,4 @@ register(Family(
     description="causal scores of input -> target: IGCI, RECI, conditional distribution "
                 "variability and similarity, additive-noise-model residual dependence, "
                 "quantile pinball loss (QCCD), location-scale residual dependence and "
-                "likelihood (LOCI)"))
+                "likelihood (LOCI), RECI with isotonic and kNN fits"))

@@ -5,7 +5,8 @@ NumPy/SciPy: ``np.lexsort`` and ``np.diff`` for IGCI, ``np.linalg.lstsq`` on a V
 matrix for RECI, per-bin masks and histograms for the conditional distributions, and a naive
 leave-one-out kNN (n full distance rows) with the HSIC reference for the ANM score, the
 quantile score (``scipy.stats.rankdata`` copula, ``np.quantile`` on each point's window) and
-the location-scale scores (the same kNN twice, then the HSIC and Vasicek entropy references).
+the location-scale scores (the same kNN twice, then the HSIC and Vasicek entropy references),
+and scikit-learn's ``isotonic_regression`` on the means of tied x for the monotone RECI.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.special
 import scipy.stats
+from sklearn.isotonic import isotonic_regression
 
 from .._validation import as_float_pair
 from ..causal import (CDS_BINS_PER_SD, CDS_MAX_SD, LOCATION_SCALE_GRID,
@@ -31,6 +33,8 @@ __all__ = [
     "quantile_score",
     "location_scale_hsic",
     "location_scale_likelihood",
+    "reci_isotonic",
+    "reci_knn",
 ]
 
 NAN = float("nan")
@@ -197,3 +201,25 @@ def location_scale_likelihood(x, y, n_neighbors=30):
     mean, sd = _sorted_mean_std(x)
     return float(ref_univariate.entropy_vasicek((x - mean) / sd) + np.mean(np.log(scale))
                  + ref_univariate.entropy_vasicek(standardised))
+
+
+def reci_isotonic(x, y):
+    x, y = as_float_pair(x, y)
+    if len(x) < 3 or _degenerate(x, y):
+        return NAN
+    v = _to_reference(y, "uniform")
+    # exact ties of x merged by hand: IsotonicRegression would also merge x closer than
+    # ~1e-15, which the kernel (and the definition) do not
+    _, group, counts = np.unique(x, return_inverse=True, return_counts=True)
+    means = np.bincount(group, weights=v) / counts
+    return float(min(np.mean((v - isotonic_regression(means, sample_weight=counts,
+                                                      increasing=inc)[group]) ** 2)
+                     for inc in (True, False)))
+
+
+def reci_knn(x, y, n_neighbors=30):
+    x, y = as_float_pair(x, y)
+    if len(x) < 3 or _degenerate(x, y):
+        return NAN
+    v = _to_reference(y, "uniform")
+    return float(np.mean((v - _loo_knn(x, v, n_neighbors)) ** 2))
