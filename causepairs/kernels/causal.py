@@ -13,6 +13,13 @@ Lower is more plausible for all of them except where a docstring says otherwise:
   of x, raw (variability) or after centring each conditional distribution (similarity: an
   additive-noise cause gives shifted copies of one noise law, i.e. similar shapes).
 - ANM score: HSIC between x and the leave-one-out residual of a kNN regression of y on x.
+- Quantile score (after QCCD, Tagasovska et al. 2020): mean pinball loss of leave-one-out kNN
+  quantile regressions of y on x at levels 0.1..0.9, both copula-transformed.
+- Location-scale scores (after LOCI, Immer et al. 2023): leave-one-out kNN mean and sd of the
+  standardised y given x; HSIC of x with the standardised residual, or the negative
+  log-likelihood H(x) + mean log sd + H(standardised residual).
+- RECI with an in-sample isotonic fit (monotone, either direction) and with a leave-one-out
+  kNN fit, on min-max scaled data.
 
 Conventions (see also :mod:`causepairs.kernels.dependence`): a non-finite value, too few
 points, or a constant variable gives NaN, never an exception; every tie rule depends only on
