@@ -13,6 +13,13 @@ Lower is more plausible for all of them except where a docstring says otherwise:
   of x, raw (variability) or after centring each conditional distribution (similarity: an
   additive-noise cause gives shifted copies of one noise law, i.e. similar shapes).
 - ANM score: HSIC between x and the leave-one-out residual of a kNN regression of y on x.
+- Quantile score (after QCCD, Tagasovska et al. 2020): mean pinball loss of leave-one-out kNN
+  quantile regressions of y on x at levels 0.1..0.9, both copula-transformed.
+- Location-scale scores (after LOCI, Immer et al. 2023): leave-one-out kNN mean and sd of the
+  standardised y given x; HSIC of x with the standardised residual, or the negative
+  log-likelihood H(x) + mean log sd + H(standardised residual).
+- RECI with an in-sample isotonic fit (monotone, either direction) and with a leave-one-out
+  kNN fit, on min-max scaled data.
 
 Conventions (see also :mod:`causepairs.kernels.dependence`): a non-finite value, too few
 points, or a constant variable gives NaN, never an exception; every tie rule depends only on
@@ -30,11 +37,15 @@ import numpy as np
 
 from ._config import jit
 from ._validation import as_float_pair, check_int as _check_int
+from .regression import _pava_fit
+from .univariate import _entropy_vasicek_sorted
 from .dependence import (
+    _average_ranks,
     _bad_pair,
     _digamma_int,
     _discretize,
     _hsic,
+    _hsic_all,
     _mean_std_sorted,
 )
 
@@ -46,6 +57,11 @@ __all__ = [
     "conditional_distribution_variability",
     "conditional_distribution_similarity",
     "anm_score",
+    "quantile_score",
+    "location_scale_hsic",
+    "location_scale_likelihood",
+    "reci_isotonic",
+    "reci_knn",
 ]
 
 #: IGCI reference measures and their codes in the cores: "uniform" min-max scales each
@@ -57,6 +73,23 @@ REFERENCE_MEASURES = {"uniform": 0, "gaussian": 1}
 CDS_BINS_PER_SD = 2
 #: ... and clipped to +- this many standard deviations (so 2 * 2 * 3 + 1 = 13 bins).
 CDS_MAX_SD = 3
+
+#: Quantile levels of the QCCD-style score (Tagasovska et al. 2020 average the pinball loss
+#: over a grid of levels; nine evenly spaced ones cover both tails and the median).
+QUANTILE_LEVELS = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
+
+#: Location-scale scores: the fitted conditional sd is floored at this many sds of the
+#: (standardised) effect, so a neighbourhood of identical values (ties) gives a large but
+#: finite standardised residual instead of a division by zero.
+LOCATION_SCALE_SD_FLOOR = 1e-3
+#: Residuals and standardised residuals are rounded to multiples of this (2^-30, ~1e-9 sd):
+#: the kNN means carry ~1e-16 of rounding, and tied values (an exact fit, identical
+#: neighbourhoods) must stay tied, or the spacing entropy scores log(1e-16) gaps as signal.
+LOCATION_SCALE_GRID = 2.0 ** -30
+#: ... and the HSIC of the standardised residual with the cause is exact up to this many
+#: points, a stratified subsample above (bandwidths still from all points): a quarter of the
+#: cost of the shared limit at n = 1000, to keep both directions within the fast set's budget.
+LOCATION_SCALE_HSIC_MAX_EXACT = 400
 
 _NAN = np.nan
 
@@ -413,6 +446,321 @@ def _anm_score(x, y, k):
     return _anm_score_sorted(x[order], y[order], k)
 
 
+
+# --------------------------------------------------------------------------------------------
+# QCCD-style quantile score
+# --------------------------------------------------------------------------------------------
+
+@jit
+def _knn_window_sorted(xs, i, k):
+    """Half-open index range [first, stop) of point i and its k nearest neighbours in sorted
+    ``xs`` (k <= n - 1), every point tied at the k-th distance included (the window rule of
+    :func:`_loo_knn_sorted`, so the result does not depend on the order of ties)."""
+    n = len(xs)
+    xi = xs[i]
+    left = i - 1
+    right = i + 1
+    dk = 0.0
+    for _ in range(k):
+        d_left = xi - xs[left] if left >= 0 else np.inf
+        d_right = xs[right] - xi if right < n else np.inf
+        if d_left <= d_right:
+            dk = d_left
+            left -= 1
+        else:
+            dk = d_right
+            right += 1
+    lo = 0
+    hi = left + 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if xi - xs[mid] <= dk:
+            hi = mid
+        else:
+            lo = mid + 1
+    first = lo
+    lo = right
+    hi = n
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if xs[mid] - xi <= dk:
+            lo = mid + 1
+        else:
+            hi = mid
+    return first, lo
+
+
+@jit
+def _sorted_insert(buf, size, value):
+    """Insert ``value`` into the sorted ``buf[:size]`` (room for one more is assumed)."""
+    p = size
+    while p > 0 and buf[p - 1] > value:
+        buf[p] = buf[p - 1]
+        p -= 1
+    buf[p] = value
+
+
+@jit
+def _lower_bound(buf, size, value):
+    """First index of the sorted ``buf[:size]`` whose value is not below ``value``."""
+    lo = 0
+    hi = size
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if buf[mid] < value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@jit
+def _sorted_remove(buf, size, value):
+    """Remove one copy of ``value`` (which must be there) from the sorted ``buf[:size]``;
+    returns the new size."""
+    p = _lower_bound(buf, size, value)
+    for j in range(p, size - 1):
+        buf[j] = buf[j + 1]
+    return size - 1
+
+
+@jit
+def _quantile_score_sorted(us, vs, k, levels):
+    """Mean pinball loss of leave-one-out kNN quantiles of ``vs`` given ``us`` (sorted).
+
+    For point i the window is its k nearest neighbours in u (ties at the k-th distance
+    included, i itself left out); the tau-quantile of their v is NumPy's default ("linear")
+    sample quantile, and the loss rho_tau(v_i - q) = r (tau - [r < 0]) is averaged over the
+    points and the levels. The window with i in it is kept sorted as it slides (values
+    leaving and entering are removed and inserted), tied points share one, and i is skipped
+    by position: one copy of v_i, found by bisection. O(n k) for distinct u.
+    """
+    n = len(us)
+    k = min(k, n - 1)
+    n_levels = len(levels)
+    window = np.empty(n)
+    last_first = -1
+    last_stop = -1
+    total = 0.0
+    for i in range(n):
+        first, stop = _knn_window_sorted(us, i, k)
+        size = stop - first
+        if first != last_first or stop != last_stop:
+            if last_first <= first < last_stop <= stop:
+                # the window slid right (the usual step along sorted u): drop the values
+                # that left, insert the ones that came in, O(k) each
+                held = last_stop - last_first
+                for j in range(last_first, first):
+                    held = _sorted_remove(window, held, vs[j])
+                for j in range(last_stop, stop):
+                    _sorted_insert(window, held, vs[j])
+                    held += 1
+            else:
+                # the first window, or no overlap (after a run of ties): sort it afresh
+                for j in range(size):
+                    _sorted_insert(window, j, vs[first + j])
+        last_first = first
+        last_stop = stop
+        skip = _lower_bound(window, size, vs[i])  # a copy of v_i: the rest shift past it
+        m = size - 1
+        for t in range(n_levels):
+            tau = levels[t]
+            h = (m - 1) * tau
+            below = int(math.floor(h))
+            a = window[below] if below < skip else window[below + 1]
+            if below >= m - 1:
+                q = a
+            else:
+                b = window[below + 1] if below + 1 < skip else window[below + 2]
+                q = a + (h - below) * (b - a)
+            r = vs[i] - q
+            total += r * (tau - 1.0) if r < 0.0 else r * tau
+    return total / (n * n_levels)
+
+
+@jit
+def _quantile_score(x, y, k):
+    """QCCD-style score of x -> y: both variables copula-transformed (average rank / n), then
+    :func:`_quantile_score_sorted` of v on u. NaN if n < 2, a value is not finite, or a
+    variable is constant."""
+    if _bad_pair(x, y):
+        return _NAN
+    n = len(x)
+    u = _average_ranks(x) / n
+    v = _average_ranks(y) / n
+    order = np.argsort(u)
+    return _quantile_score_sorted(u[order], v[order], k, QUANTILE_LEVELS)
+
+
+# --------------------------------------------------------------------------------------------
+# LOCI-style location-scale scores
+# --------------------------------------------------------------------------------------------
+
+@jit
+def _loo_knn_window_sums_sorted(xs, ys, k):
+    """:func:`_loo_knn_sorted` with each window summed directly instead of by prefix sums.
+
+    A prefix-sum difference carries the rounding of everything summed before the window
+    (~1e-16 of the largest prefix), which swamps small windows next to large values; here
+    the error is relative to the window's own values, so two windows of the same values
+    give the same bits. Tied points share one window (their k-th distance is the same), so
+    its sum is taken once per run of ties: O(n k) plus the runs.
+    """
+    n = len(xs)
+    k = min(k, n - 1)
+    pred = np.empty(n)
+    last_first = -1
+    last_stop = -1
+    total = 0.0
+    for i in range(n):
+        first, stop = _knn_window_sorted(xs, i, k)
+        if first != last_first or stop != last_stop:
+            total = 0.0
+            for j in range(first, stop):
+                total += ys[j]
+            last_first = first
+            last_stop = stop
+        pred[i] = (total - ys[i]) / (stop - first - 1)
+    return pred
+
+
+@jit
+def _location_scale_fit_sorted(xs, ys, k):
+    """Standardised residuals and fitted sds of a location-scale fit of y on sorted ``xs``.
+
+    y is standardised (mean and population sd summed in ascending order); the location is the
+    leave-one-out kNN mean (:func:`_loo_knn_window_sums_sorted`) and the scale the square root of the
+    leave-one-out kNN mean of the squared residuals, floored at
+    :data:`LOCATION_SCALE_SD_FLOOR`. Residual and standardised residual are rounded to
+    multiples of :data:`LOCATION_SCALE_GRID`. Returns (residual / scale, scale), in the
+    sorted order.
+    """
+    n = len(xs)
+    mean, sd = _mean_std_sorted(np.sort(ys))
+    z = np.empty(n)
+    for i in range(n):
+        z[i] = (ys[i] - mean) / sd
+    location = _loo_knn_window_sums_sorted(xs, z, k)
+    resid = np.empty(n)
+    squared = np.empty(n)
+    grid = LOCATION_SCALE_GRID
+    for i in range(n):
+        resid[i] = np.rint((z[i] - location[i]) / grid) * grid
+        squared[i] = resid[i] * resid[i]
+    variance = _loo_knn_window_sums_sorted(xs, squared, k)
+    floor2 = LOCATION_SCALE_SD_FLOOR * LOCATION_SCALE_SD_FLOOR
+    scale = np.empty(n)
+    standardised = np.empty(n)
+    for i in range(n):
+        scale[i] = math.sqrt(max(variance[i], floor2))
+        standardised[i] = np.rint(resid[i] / scale[i] / grid) * grid
+    return standardised, scale
+
+
+@jit
+def _location_scale_hsic(x, y, k):
+    """HSIC(x, standardised residual of the location-scale fit of y on x), exact up to
+    :data:`LOCATION_SCALE_HSIC_MAX_EXACT` points; NaN if n < 3, a
+    value is not finite, a variable is constant, or the residual is constant."""
+    n = len(x)
+    if n < 3 or _bad_pair(x, y):
+        return _NAN
+    order = np.argsort(x)
+    xs = x[order]
+    standardised, _ = _location_scale_fit_sorted(xs, y[order], k)
+    return _hsic_all(xs, standardised, np.int64(LOCATION_SCALE_HSIC_MAX_EXACT),
+                     np.bool_(False))[0]
+
+
+@jit
+def _location_scale_likelihood(x, y, k):
+    """Negative log-likelihood per point of the location-scale model x -> y on standardised
+    data: H(x) + mean log scale + H(standardised residual), entropies by Vasicek's estimator
+    (m = round(sqrt(n))). NaN if n < 3, a value is not finite, a variable or the residual is
+    constant, or n is too small for the spacing (2 m >= n)."""
+    n = len(x)
+    if n < 3 or _bad_pair(x, y):
+        return _NAN
+    order = np.argsort(x)
+    xs = x[order]
+    standardised, scale = _location_scale_fit_sorted(xs, y[order], k)
+    mean, sd = _mean_std_sorted(xs)
+    us = np.empty(n)
+    log_scale = 0.0
+    for i in range(n):
+        us[i] = (xs[i] - mean) / sd
+        log_scale += math.log(scale[i])
+    h_cause = _entropy_vasicek_sorted(us, np.int64(0))
+    h_noise = _entropy_vasicek_sorted(np.sort(standardised), np.int64(0))
+    return h_cause + log_scale / n + h_noise
+
+
+# --------------------------------------------------------------------------------------------
+# RECI with a monotone and a flexible fit
+# --------------------------------------------------------------------------------------------
+
+@jit
+def _reci_isotonic_sorted(xs, ys):
+    """RECI with a monotone fit: in-sample MSE of the isotonic regression of y on sorted
+    ``xs``, both min-max scaled, the better of non-decreasing and non-increasing. Tied x are
+    merged first (their mean y, weight = count), as scikit-learn's IsotonicRegression does.
+    NaN if n < 3, a value is not finite, or a variable is constant."""
+    n = len(xs)
+    if n < 3 or _bad_pair(xs, ys):
+        return _NAN
+    v = _reference_scale(ys, np.int64(0))
+    gsum = np.empty(n)
+    gw = np.empty(n)
+    group = np.empty(n, np.int64)
+    n_groups = np.int64(0)
+    for i in range(n):
+        if n_groups > 0 and xs[i] == xs[i - 1]:
+            gsum[n_groups - 1] += v[i]
+            gw[n_groups - 1] += 1.0
+        else:
+            gsum[n_groups] = v[i]
+            gw[n_groups] = 1.0
+            n_groups += 1
+        group[i] = n_groups - 1
+    fitted = np.empty(n)
+    blk_sum = np.empty(n)
+    blk_w = np.empty(n)
+    blk_end = np.empty(n, np.int64)
+    best = np.inf
+    for sign in (1.0, -1.0):
+        _pava_fit(gsum, gw, n_groups, sign, fitted, blk_sum, blk_w, blk_end)
+        sse = 0.0
+        for i in range(n):
+            d = v[i] - fitted[group[i]]
+            sse += d * d
+        best = min(best, sse)
+    return best / n
+
+
+@jit
+def _reci_isotonic(x, y):
+    """:func:`_reci_isotonic_sorted` on unsorted input (sorts by x first)."""
+    order = np.argsort(x)
+    return _reci_isotonic_sorted(x[order], y[order])
+
+
+@jit
+def _reci_knn(x, y, k):
+    """RECI with a flexible fit: MSE of the leave-one-out kNN regression
+    (:func:`_loo_knn_window_sums_sorted`) of y on x, y min-max scaled (x's scale does not
+    move its neighbours). NaN if n < 3, a value is not finite, or a variable is constant."""
+    n = len(x)
+    if n < 3 or _bad_pair(x, y):
+        return _NAN
+    order = np.argsort(x)
+    v = _reference_scale(y[order], np.int64(0))
+    pred = _loo_knn_window_sums_sorted(x[order], v, k)
+    sse = 0.0
+    for i in range(n):
+        d = v[i] - pred[i]
+        sse += d * d
+    return sse / n
+
 # --------------------------------------------------------------------------------------------
 # public wrappers
 # --------------------------------------------------------------------------------------------
@@ -580,3 +928,132 @@ def anm_score(x, y, n_neighbors=10):
     x, y = as_float_pair(x, y)
     k = _check_int(n_neighbors, "n_neighbors", 1)
     return float(_anm_score(x, y, k))
+
+
+def quantile_score(x, y, n_neighbors=30):
+    """QCCD-style quantile score of x -> y (after Tagasovska et al., ICML 2020).
+
+    Both variables are copula-transformed (average rank / n, ties sharing their mean rank);
+    for each point, the quantiles of the effect at levels 0.1, 0.2, ..., 0.9 are estimated from
+    its ``n_neighbors`` nearest neighbours in the cause (leave-one-out: the point itself is
+    not in its window; every point tied at the k-th distance is), and the score is the mean
+    pinball loss over the points and levels. QCCD's rule: the direction whose quantile
+    regressions fit better (lower loss) is causal.
+
+    Parameters
+    ----------
+    x, y : array_like, shape (n,)
+        Numeric values; x is the hypothesised cause.
+    n_neighbors : int, default 30
+        Window size k (>= 1; capped at n - 1).
+
+    Returns
+    -------
+    float
+        Mean pinball loss in copula units (>= 0); x -> y is preferred when it is below
+        ``quantile_score(y, x)``. NaN if n < 2, a value is NaN/inf, or a variable is constant.
+    """
+    x, y = as_float_pair(x, y)
+    k = _check_int(n_neighbors, "n_neighbors", 1)
+    return float(_quantile_score(x, y, k))
+
+
+def location_scale_hsic(x, y, n_neighbors=30):
+    """LOCI-style independence score of x -> y (after Immer et al., ICML 2023).
+
+    y is standardised; its conditional mean and sd given x are leave-one-out kNN fits
+    (``n_neighbors`` nearest x, ties at the boundary included; the sd from the squared
+    residuals, floored at ``LOCATION_SCALE_SD_FLOOR``; residuals rounded to multiples of
+    ``LOCATION_SCALE_GRID`` so that rounding noise never breaks a tie); the score is the
+    HSIC of x with the standardised residual (:func:`causepairs.kernels.dependence.hsic`,
+    exact up to ``LOCATION_SCALE_HSIC_MAX_EXACT`` points, a stratified subsample above).
+    Under a location-scale noise model x -> y that residual is independent of x.
+
+    Parameters
+    ----------
+    x, y : array_like, shape (n,)
+        Numeric values; x is the hypothesised cause.
+    n_neighbors : int, default 30
+        k of both kNN fits (>= 1; capped at n - 1).
+
+    Returns
+    -------
+    float
+        HSIC >= 0; x -> y is preferred when it is below ``location_scale_hsic(y, x)``. NaN if
+        n < 3, a value is NaN/inf, a variable is constant, or the residual is constant.
+    """
+    x, y = as_float_pair(x, y)
+    k = _check_int(n_neighbors, "n_neighbors", 1)
+    return float(_location_scale_hsic(x, y, k))
+
+
+def location_scale_likelihood(x, y, n_neighbors=30):
+    """LOCI-style likelihood score of x -> y (after Immer et al., ICML 2023).
+
+    Both variables standardised, the location-scale fit of :func:`location_scale_hsic`; the
+    score is the estimated negative log-likelihood per point of the model x -> y,
+    H(x) + mean(log sd(x_i)) + H(standardised residual), with Vasicek entropies
+    (m = round(sqrt(n)), zero spacings skipped).
+
+    Parameters
+    ----------
+    x, y : array_like, shape (n,)
+        Numeric values; x is the hypothesised cause.
+    n_neighbors : int, default 30
+        k of both kNN fits (>= 1; capped at n - 1).
+
+    Returns
+    -------
+    float
+        Nats per point; x -> y is preferred when it is below
+        ``location_scale_likelihood(y, x)``. NaN if n < 3, a value is NaN/inf, a variable or
+        the residual is constant, or 2 round(sqrt(n)) >= n.
+    """
+    x, y = as_float_pair(x, y)
+    k = _check_int(n_neighbors, "n_neighbors", 1)
+    return float(_location_scale_likelihood(x, y, k))
+
+
+def reci_isotonic(x, y):
+    """RECI (Bloebaum et al. 2018) with a monotone regression: in-sample MSE of the isotonic
+    regression of y on x, both min-max scaled to [0, 1], the lower of the non-decreasing and
+    the non-increasing fit (RECI's theory is about monotone mechanisms; isotonic regression is
+    the whole monotone class, so no polynomial degree decides).
+
+    Parameters
+    ----------
+    x, y : array_like, shape (n,)
+        Numeric values; x is the hypothesised cause.
+
+    Returns
+    -------
+    float
+        Mean squared residual in the scaled units; x -> y is preferred when it is below
+        ``reci_isotonic(y, x)``. NaN if n < 3, a value is NaN/inf, or a variable is constant.
+    """
+    x, y = as_float_pair(x, y)
+    return float(_reci_isotonic(x, y))
+
+
+def reci_knn(x, y, n_neighbors=30):
+    """RECI (Bloebaum et al. 2018) with a flexible regression: MSE of the leave-one-out kNN
+    regression of y on x (``n_neighbors`` nearest x, every point tied at the boundary
+    included), y min-max scaled to [0, 1] (as x: its scale does not change the neighbours).
+
+    Parameters
+    ----------
+    x, y : array_like, shape (n,)
+        Numeric values; x is the hypothesised cause.
+    n_neighbors : int, default 30
+        k of the kNN regression (>= 1; capped at n - 1).
+
+    Returns
+    -------
+    float
+        Mean squared leave-one-out residual in the scaled units; x -> y is preferred when it
+        is below ``reci_knn(y, x)``. NaN if n < 3, a value is NaN/inf, or a variable is
+        constant.
+    """
+    x, y = as_float_pair(x, y)
+    k = _check_int(n_neighbors, "n_neighbors", 1)
+    return float(_reci_knn(x, y, k))

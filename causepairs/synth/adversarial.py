@@ -335,6 +335,12 @@ def kernel_calls() -> dict[str, Callable[[np.ndarray, np.ndarray, dict], object]
             cau.conditional_distribution_similarity(x, y, n_bins=bins))
     for k in (1, 10, 50):
         two(f"causal.anm_score({k})", lambda x, y, k=k: cau.anm_score(x, y, n_neighbors=k))
+    two("causal.reci_isotonic", cau.reci_isotonic)
+    for name in ("quantile_score", "location_scale_hsic", "location_scale_likelihood",
+                 "reci_knn"):
+        for k in (1, 30, 300):
+            two(f"causal.{name}({k})",
+                lambda x, y, f=getattr(cau, name), k=k: f(x, y, n_neighbors=k))
 
     def fitted(name, fn, metrics):
         def call(a, b, folds):

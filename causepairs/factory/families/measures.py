@@ -199,6 +199,11 @@ _CAUSAL = {
     "cdv10": _causal("conditional_distribution_variability", n_bins=10),
     "cds10": _causal("conditional_distribution_similarity", n_bins=10),
     "anm_knn10": _causal("anm_score", n_neighbors=10),
+    "qccd_knn30": _causal("quantile_score", n_neighbors=30),
+    "loci_hsic_knn30": _causal("location_scale_hsic", n_neighbors=30),
+    "loci_nll_knn30": _causal("location_scale_likelihood", n_neighbors=30),
+    "reci_iso": _causal("reci_isotonic"),
+    "reci_knn30": _causal("reci_knn", n_neighbors=30),
 }
 
 
@@ -211,4 +216,6 @@ register(Family(
     name="causal", kind="directional", axes={}, models=(), measures=tuple(_CAUSAL),
     compute=_compute_causal, cost=3,
     description="causal scores of input -> target: IGCI, RECI, conditional distribution "
-                "variability and similarity, additive-noise-model residual dependence"))
+                "variability and similarity, additive-noise-model residual dependence, "
+                "quantile pinball loss (QCCD), location-scale residual dependence and "
+                "likelihood (LOCI), RECI with isotonic and kNN fits"))

@@ -3,17 +3,24 @@
 Same names, signatures, tie rules and NaN policy as the kernels, written the direct way in
 NumPy/SciPy: ``np.lexsort`` and ``np.diff`` for IGCI, ``np.linalg.lstsq`` on a Vandermonde
 matrix for RECI, per-bin masks and histograms for the conditional distributions, and a naive
-leave-one-out kNN (n full distance rows) with the HSIC reference for the ANM score.
+leave-one-out kNN (n full distance rows) with the HSIC reference for the ANM score, the
+quantile score (``scipy.stats.rankdata`` copula, ``np.quantile`` on each point's window) and
+the location-scale scores (the same kNN twice, then the HSIC and Vasicek entropy references),
+and scikit-learn's ``isotonic_regression`` on the means of tied x for the monotone RECI.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import scipy.special
+import scipy.stats
+from sklearn.isotonic import isotonic_regression
 
 from .._validation import as_float_pair
-from ..causal import CDS_BINS_PER_SD, CDS_MAX_SD
+from ..causal import (CDS_BINS_PER_SD, CDS_MAX_SD, LOCATION_SCALE_GRID,
+                      LOCATION_SCALE_HSIC_MAX_EXACT, LOCATION_SCALE_SD_FLOOR, QUANTILE_LEVELS)
 from . import dependence as ref_dependence
+from . import univariate as ref_univariate
 from .dependence import _degenerate, _discretize, _sorted_mean_std
 
 __all__ = [
@@ -23,6 +30,11 @@ __all__ = [
     "conditional_distribution_variability",
     "conditional_distribution_similarity",
     "anm_score",
+    "quantile_score",
+    "location_scale_hsic",
+    "location_scale_likelihood",
+    "reci_isotonic",
+    "reci_knn",
 ]
 
 NAN = float("nan")
@@ -142,3 +154,72 @@ def anm_score(x, y, n_neighbors=10):
         return NAN
     residual = y - _loo_knn(x, y, n_neighbors)
     return ref_dependence.hsic(x, residual)
+
+
+def quantile_score(x, y, n_neighbors=30):
+    x, y = as_float_pair(x, y)
+    if _degenerate(x, y):
+        return NAN
+    n = len(x)
+    u = scipy.stats.rankdata(x) / n
+    v = scipy.stats.rankdata(y) / n
+    k = min(n_neighbors, n - 1)
+    losses = []
+    for i in range(n):
+        d = np.abs(u - u[i])
+        d[i] = np.inf
+        radius = np.sort(d)[k - 1]
+        q = np.quantile(v[d <= radius], QUANTILE_LEVELS)
+        r = v[i] - q
+        losses.append(np.where(r < 0, r * (QUANTILE_LEVELS - 1), r * QUANTILE_LEVELS))
+    return float(np.mean(losses))
+
+
+def _location_scale_fit(x, y, n_neighbors):
+    mean, sd = _sorted_mean_std(y)
+    z = (y - mean) / sd
+    grid = LOCATION_SCALE_GRID
+    residual = np.rint((z - _loo_knn(x, z, n_neighbors)) / grid) * grid
+    scale = np.sqrt(np.maximum(_loo_knn(x, residual ** 2, n_neighbors),
+                               LOCATION_SCALE_SD_FLOOR ** 2))
+    return np.rint(residual / scale / grid) * grid, scale
+
+
+def location_scale_hsic(x, y, n_neighbors=30):
+    x, y = as_float_pair(x, y)
+    if len(x) < 3 or _degenerate(x, y):
+        return NAN
+    standardised, _ = _location_scale_fit(x, y, n_neighbors)
+    return ref_dependence.hsic(x, standardised, max_exact=LOCATION_SCALE_HSIC_MAX_EXACT)
+
+
+def location_scale_likelihood(x, y, n_neighbors=30):
+    x, y = as_float_pair(x, y)
+    if len(x) < 3 or _degenerate(x, y):
+        return NAN
+    standardised, scale = _location_scale_fit(x, y, n_neighbors)
+    mean, sd = _sorted_mean_std(x)
+    return float(ref_univariate.entropy_vasicek((x - mean) / sd) + np.mean(np.log(scale))
+                 + ref_univariate.entropy_vasicek(standardised))
+
+
+def reci_isotonic(x, y):
+    x, y = as_float_pair(x, y)
+    if len(x) < 3 or _degenerate(x, y):
+        return NAN
+    v = _to_reference(y, "uniform")
+    # exact ties of x merged by hand: IsotonicRegression would also merge x closer than
+    # ~1e-15, which the kernel (and the definition) do not
+    _, group, counts = np.unique(x, return_inverse=True, return_counts=True)
+    means = np.bincount(group, weights=v) / counts
+    return float(min(np.mean((v - isotonic_regression(means, sample_weight=counts,
+                                                      increasing=inc)[group]) ** 2)
+                     for inc in (True, False)))
+
+
+def reci_knn(x, y, n_neighbors=30):
+    x, y = as_float_pair(x, y)
+    if len(x) < 3 or _degenerate(x, y):
+        return NAN
+    v = _to_reference(y, "uniform")
+    return float(np.mean((v - _loo_knn(x, v, n_neighbors)) ** 2))
