@@ -269,7 +269,7 @@ def test_joblib_parallel_and_map_ordered_can_alternate():
     # Regression: sharing loky's global executor with joblib.Parallel broke Parallel.
     from joblib import Parallel, delayed
 
-    first = list(map_ordered(_pid, range(4), n_jobs=2))
+    list(map_ordered(_pid, range(4), n_jobs=2))
     assert Parallel(n_jobs=2)(delayed(abs)(-x) for x in range(4)) == [0, 1, 2, 3]
     assert list(map_ordered(_pid, range(4), n_jobs=2)) != [os.getpid()] * 4
 

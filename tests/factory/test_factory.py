@@ -1,6 +1,5 @@
 """The feature factory: declared sets, names and mirrors, per-pair compute, batch extraction."""
 
-import warnings
 
 import numpy as np
 import pandas as pd
