@@ -367,95 +367,11 @@ def _conditional_distribution_similarity(x, y, n_bins, min_count):
 # --------------------------------------------------------------------------------------------
 
 @jit
-def _loo_knn_sorted(xs, ys, k):
-    """Leave-one-out kNN regression on sorted x, ties included at the boundary.
-
-    For point i, d_k is the k-th smallest |x_j - x_i| over j != i (k capped at n - 1), and the
-    prediction is the mean of y over every j != i with |x_j - x_i| <= d_k: all points tied at
-    the boundary distance take part, so the result does not depend on the order of ties
-    (it may average more than k points). Window sums from prefix sums; O(n (k + log n)).
-    Returns predictions in the sorted order.
-    """
-    n = len(xs)
-    k = min(k, n - 1)
-    prefix = np.empty(n + 1)
-    prefix[0] = 0.0
-    for i in range(n):
-        prefix[i + 1] = prefix[i] + ys[i]
-    pred = np.empty(n)
-    for i in range(n):
-        xi = xs[i]
-        left = i - 1
-        right = i + 1
-        dk = 0.0
-        for _ in range(k):
-            d_left = xi - xs[left] if left >= 0 else np.inf
-            d_right = xs[right] - xi if right < n else np.inf
-            if d_left <= d_right:
-                dk = d_left
-                left -= 1
-            else:
-                dk = d_right
-                right += 1
-        # widen to every point within dk: first index >= 0 with xi - xs[j] <= dk ...
-        lo = 0
-        hi = left + 1
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if xi - xs[mid] <= dk:
-                hi = mid
-            else:
-                lo = mid + 1
-        first = lo
-        # ... and first index after i with xs[j] - xi > dk
-        lo = right
-        hi = n
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if xs[mid] - xi <= dk:
-                lo = mid + 1
-            else:
-                hi = mid
-        stop = lo
-        pred[i] = (prefix[stop] - prefix[first] - ys[i]) / (stop - first - 1)
-    return pred
-
-
-@jit
-def _anm_score_sorted(xs, ys, k):
-    """HSIC(x, y - LOO-kNN prediction of y from x) for ``xs`` sorted, ``ys`` aligned.
-
-    HSIC is the shared core ``dependence._hsic`` (Gaussian kernels, median heuristic, exact
-    up to ``HSIC_MAX_EXACT`` points). NaN if n < 3, a value is not finite, or a variable is
-    constant (then also when the residual is constant: a perfect fit).
-    """
-    n = len(xs)
-    if n < 3 or _bad_pair(xs, ys):
-        return _NAN
-    pred = _loo_knn_sorted(xs, ys, k)
-    resid = np.empty(n)
-    for i in range(n):
-        resid[i] = ys[i] - pred[i]
-    return _hsic(xs, resid)
-
-
-@jit
-def _anm_score(x, y, k):
-    """:func:`_anm_score_sorted` on unsorted input (sorts by x first)."""
-    order = np.argsort(x)
-    return _anm_score_sorted(x[order], y[order], k)
-
-
-
-# --------------------------------------------------------------------------------------------
-# QCCD-style quantile score
-# --------------------------------------------------------------------------------------------
-
-@jit
 def _knn_window_sorted(xs, i, k):
     """Half-open index range [first, stop) of point i and its k nearest neighbours in sorted
-    ``xs`` (k <= n - 1), every point tied at the k-th distance included (the window rule of
-    :func:`_loo_knn_sorted`, so the result does not depend on the order of ties)."""
+    ``xs`` (k <= n - 1), every point tied at the k-th distance included, so the result does
+    not depend on the order of ties. The one window rule of the leave-one-out kNN fits here:
+    a walk of k steps to the k-th distance, then two binary searches to the ends of its ties."""
     n = len(xs)
     xi = xs[i]
     left = i - 1
@@ -489,6 +405,59 @@ def _knn_window_sorted(xs, i, k):
             hi = mid
     return first, lo
 
+
+@jit
+def _loo_knn_sorted(xs, ys, k):
+    """Leave-one-out kNN regression on sorted x, ties included at the boundary.
+
+    For point i, d_k is the k-th smallest |x_j - x_i| over j != i (k capped at n - 1), and the
+    prediction is the mean of y over every j != i with |x_j - x_i| <= d_k: all points tied at
+    the boundary distance take part, so the result does not depend on the order of ties
+    (it may average more than k points). Window sums from prefix sums; O(n (k + log n)).
+    Returns predictions in the sorted order.
+    """
+    n = len(xs)
+    k = min(k, n - 1)
+    prefix = np.empty(n + 1)
+    prefix[0] = 0.0
+    for i in range(n):
+        prefix[i + 1] = prefix[i] + ys[i]
+    pred = np.empty(n)
+    for i in range(n):
+        first, stop = _knn_window_sorted(xs, i, k)
+        pred[i] = (prefix[stop] - prefix[first] - ys[i]) / (stop - first - 1)
+    return pred
+
+
+@jit
+def _anm_score_sorted(xs, ys, k):
+    """HSIC(x, y - LOO-kNN prediction of y from x) for ``xs`` sorted, ``ys`` aligned.
+
+    HSIC is the shared core ``dependence._hsic`` (Gaussian kernels, median heuristic, exact
+    up to ``HSIC_MAX_EXACT`` points). NaN if n < 3, a value is not finite, or a variable is
+    constant (then also when the residual is constant: a perfect fit).
+    """
+    n = len(xs)
+    if n < 3 or _bad_pair(xs, ys):
+        return _NAN
+    pred = _loo_knn_sorted(xs, ys, k)
+    resid = np.empty(n)
+    for i in range(n):
+        resid[i] = ys[i] - pred[i]
+    return _hsic(xs, resid)
+
+
+@jit
+def _anm_score(x, y, k):
+    """:func:`_anm_score_sorted` on unsorted input (sorts by x first)."""
+    order = np.argsort(x)
+    return _anm_score_sorted(x[order], y[order], k)
+
+
+
+# --------------------------------------------------------------------------------------------
+# QCCD-style quantile score
+# --------------------------------------------------------------------------------------------
 
 @jit
 def _sorted_insert(buf, size, value):
