@@ -85,11 +85,13 @@ def test_types_are_drawn_independently_of_class(large_set):
 
 def test_sizes_are_log_uniform_within_bounds(large_set):
     sizes = np.array([len(a) for a in large_set.a])
-    assert sizes.min() >= 500 and sizes.max() <= 8000
+    low, high = GeneratorConfig().min_size, GeneratorConfig().max_size
+    assert (low, high) == (200, 8000)
+    assert sizes.min() >= low and sizes.max() <= high
     assert all(len(a) == len(b) for a, b in zip(large_set.a, large_set.b))
-    assert abs(np.log2(sizes).mean() - (np.log2(500) + np.log2(8000)) / 2) < 0.2
-    # A quarter of the log2 range lies below 1000, so about a quarter of the pairs do.
-    assert 0.18 <= np.mean(sizes < 1000) <= 0.32
+    assert abs(np.log2(sizes).mean() - (np.log2(low) + np.log2(high)) / 2) < 0.2
+    # log2(1000 / 200) / log2(8000 / 200) = 0.44 of the log2 range lies below 1000.
+    assert 0.37 <= np.mean(sizes < 1000) <= 0.51
     assert (large_set.recipes["n"].to_numpy() == sizes).all()
 
 
@@ -174,6 +176,69 @@ def test_recipe_roles_follow_the_direction(large_set):
     cause_type = np.where(directed["details"] == 1, directed["a_type"], directed["b_type"])
     categorical_cause = directed["cause_distribution"].isin(["categorical", "binary"])
     assert (categorical_cause == (cause_type != "Numerical")).all()
+
+
+def test_causal_pairs_are_sometimes_confounded_too(large_set):
+    recipes = large_set.recipes
+    directed = recipes["details"] <= 2
+    cause_type = np.where(recipes["details"] == 1, recipes["a_type"], recipes["b_type"])
+    confounded = recipes["confounding"].notna()
+    # Only causal pairs with a numeric cause get a hidden confounder, about a quarter of them.
+    assert not (confounded & ~(directed & (cause_type == "Numerical"))).any()
+    share = confounded[directed & (cause_type == "Numerical")].mean()
+    assert 0.15 < share < 0.35
+    low, high = GeneratorConfig().confounding_strength_range
+    assert recipes.loc[confounded, "confounding"].between(low, high).all()
+    assert (recipes.loc[confounded, "confounder_distribution"] != "").all()
+    assert (recipes.loc[directed & ~confounded, "confounder_distribution"] == "").all()
+
+
+def test_confounding_adds_dependence_beyond_the_mechanism():
+    """With the mechanism's own effect drowned in noise, a strong confounder still ties A to B."""
+    weak = dict(snr_range=(0.01, 0.01), details_weights=(1, 0, 0, 0), type_weights=(1, 0, 0),
+                min_size=2000, max_size=2000, measurement_noise_probability=0.0,
+                noise_model_weights={"additive": 1})
+    clean = generate_pairs(40, 5, config=GeneratorConfig(causal_confounding_probability=0.0, **weak))
+    mixed = generate_pairs(40, 5, config=GeneratorConfig(causal_confounding_probability=1.0,
+                                                         confounding_strength_range=(0.6, 0.7), **weak))
+    def information(data):
+        return np.mean([binned_mutual_information(a, b) for a, b in zip(data.a, data.b)])
+    assert mixed.recipes["confounding"].notna().all() and clean.recipes["confounding"].isna().all()
+    assert information(mixed) > 3 * information(clean)
+
+
+def test_measurement_noise_is_recorded_for_numerical_variables_only(large_set):
+    recipes = large_set.recipes
+    for side in ("a", "b"):
+        noisy = recipes[f"{side}_measurement_snr"].notna()
+        assert (recipes.loc[noisy, f"{side}_type"] == "Numerical").all()
+        numerical = recipes[f"{side}_type"] == "Numerical"
+        assert 0.15 < noisy[numerical].mean() < 0.35
+        low, high = GeneratorConfig().measurement_snr_range
+        assert recipes.loc[noisy, f"{side}_measurement_snr"].between(low, high).all()
+
+
+def test_measurement_noise_blurs_a_deterministic_relation():
+    exact = dict(snr_range=(1e6, 1e6), details_weights=(1, 0, 0, 0), type_weights=(1, 0, 0),
+                 min_size=500, max_size=500, mechanism_weights={"linear": 1},
+                 noise_model_weights={"additive": 1}, noise_on_cause_probability=0.0,
+                 causal_confounding_probability=0.0, marginal_replacement_probability=0.0,
+                 coarsen_probability=0.0, cause_warp_probability=0.0)
+    clean = generate_pairs(10, 1, config=GeneratorConfig(measurement_noise_probability=0.0, **exact))
+    noisy = generate_pairs(10, 1, config=GeneratorConfig(measurement_noise_probability=1.0,
+                                                         measurement_snr_range=(4.0, 4.0), **exact))
+    assert min(abs(np.corrcoef(a, b)[0, 1]) for a, b in zip(clean.a, clean.b)) > 0.999
+    # Noise of a quarter of the variance on each side: |r| = 1 / (1 + 1/4) = 0.8.
+    assert max(abs(np.corrcoef(a, b)[0, 1]) for a, b in zip(noisy.a, noisy.b)) < 0.9
+
+
+def test_gaussian_process_draws_have_the_kernel_covariance():
+    from causepairs.synth.mechanisms import gaussian_process_draw
+    rng = np.random.default_rng(11)
+    points = np.array([0.0, 0.25, 1.0])
+    draws = np.array([gaussian_process_draw(rng, 0.0, 1.0, 0.5)(points) for _ in range(4000)])
+    expected = np.exp(-0.5 * (np.subtract.outer(points, points) / 0.5) ** 2)
+    np.testing.assert_allclose(np.cov(draws.T), expected, atol=0.08)
 
 
 def test_cause_distributions_are_diverse(large_set):
@@ -289,6 +354,11 @@ def test_config_is_normalised_hashable_and_picklable():
     ({"noise_on_cause_probability": 1.5}, "probability"),
     ({"mechanism_weights": {"fourier": 1}}, "unknown entries"),
     ({"max_attempts": 0}, "max_attempts"),
+    ({"causal_confounding_probability": -0.1}, "causal_confounding_probability"),
+    ({"confounding_strength_range": (0.5, 1.0)}, "within \\[0, 1\\)"),
+    ({"confounding_strength_range": (0.5, 0.2)}, "low <= high"),
+    ({"measurement_noise_probability": 2}, "measurement_noise_probability"),
+    ({"measurement_snr_range": (0, 10)}, "measurement_snr_range"),
 ])
 def test_config_rejects_bad_settings(settings, message):
     with pytest.raises(ValueError, match=message):

@@ -116,6 +116,17 @@ class GeneratorConfig:
     coarsen_probability : float
         Probability that a Numerical variable (cause or effect alike) is rounded to a coarse grid
         before scaling, giving many ties, as limited-resolution measurements do.
+    causal_confounding_probability : float
+        Probability that a causal pair (Details 1 / 2) with a Numerical cause also has a hidden
+        confounder acting on both the cause and the effect.
+    confounding_strength_range : (float, float)
+        Range (within [0, 1)) of that confounder's strength, drawn uniformly: the share of the
+        standard deviation of cause and effect it drives.
+    measurement_noise_probability : float
+        Probability that a Numerical variable (cause or effect alike) is observed with Gaussian
+        measurement noise; the mechanism sees the true value.
+    measurement_snr_range : (float, float)
+        Signal-to-noise variance ratio of that measurement noise, drawn log-uniformly.
     independent_derived_probability : float
         For independent pairs: probability that each variable is made like an effect (a random
         mechanism of its own hidden cause, plus noise) instead of drawn from a cause
@@ -133,7 +144,7 @@ class GeneratorConfig:
 
     details_weights: tuple[float, float, float, float] = (0.25, 0.25, 0.25, 0.25)
     type_weights: tuple[float, float, float] = (0.76, 0.12, 0.12)
-    min_size: int = 500
+    min_size: int = 200
     max_size: int = 8000
     scale: float = 10000.0
     min_levels: int = 3
@@ -144,6 +155,10 @@ class GeneratorConfig:
     cause_warp_probability: float = 0.4
     marginal_replacement_probability: float = 0.2
     coarsen_probability: float = 0.12
+    causal_confounding_probability: float = 0.25
+    confounding_strength_range: tuple[float, float] = (0.2, 0.7)
+    measurement_noise_probability: float = 0.25
+    measurement_snr_range: tuple[float, float] = (3.0, 300.0)
     independent_derived_probability: float = 0.5
     cause_distribution_weights: WeightedNames | None = None
     mechanism_weights: WeightedNames | None = None
@@ -171,6 +186,14 @@ class GeneratorConfig:
             "marginal_replacement_probability": _check_probability(
                 "marginal_replacement_probability", self.marginal_replacement_probability),
             "coarsen_probability": _check_probability("coarsen_probability", self.coarsen_probability),
+            "causal_confounding_probability": _check_probability(
+                "causal_confounding_probability", self.causal_confounding_probability),
+            "confounding_strength_range": _check_range(
+                "confounding_strength_range", self.confounding_strength_range, positive=False),
+            "measurement_noise_probability": _check_probability(
+                "measurement_noise_probability", self.measurement_noise_probability),
+            "measurement_snr_range": _check_range("measurement_snr_range",
+                                                  self.measurement_snr_range, positive=True),
             "independent_derived_probability": _check_probability(
                 "independent_derived_probability", self.independent_derived_probability),
             "cause_distribution_weights": _named_weights(
@@ -190,6 +213,10 @@ class GeneratorConfig:
         if self.max_levels < self.min_levels:
             raise ValueError(f"max_levels must be >= min_levels, got min_levels={self.min_levels}, "
                              f"max_levels={self.max_levels}")
+        low, high = self.confounding_strength_range
+        if low < 0.0 or high >= 1.0:
+            raise ValueError("confounding_strength_range must lie within [0, 1), got "
+                             f"{self.confounding_strength_range!r}")
         scale = float(self.scale)
         if not math.isfinite(scale) or scale <= 0.0:
             raise ValueError(f"scale must be a positive finite number, got {self.scale!r}")

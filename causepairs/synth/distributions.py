@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from causepairs.synth._sampling import log_uniform
+from causepairs.synth.mechanisms import gaussian_process_draw
 
 CauseSampler = Callable[[np.random.Generator, int], np.ndarray]
 
@@ -83,6 +84,20 @@ def gaussian_mixture(rng: np.random.Generator, n: int) -> np.ndarray:
     spreads = np.array([log_uniform(rng, 0.1, 1.5) for _ in range(n_components)])
     component = rng.choice(n_components, size=n, p=weights)
     return means[component] + spreads[component] * rng.standard_normal(n)
+
+
+@register_cause_distribution("gp_transformed_gaussian")
+def gp_transformed_gaussian(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Sample a Gaussian passed through a random GP function (Mooij et al.'s random densities).
+
+    The function is not monotone, so folds of it pile points up: skewed, multimodal and
+    sharply peaked densities that no textbook family gives.
+    """
+    latent = rng.standard_normal(n)
+    low, high = float(latent.min()), float(latent.max())
+    if high <= low:
+        return latent
+    return gaussian_process_draw(rng, low, high, log_uniform(rng, 0.3, 1.5) * (high - low) / 4.0)(latent)
 
 
 @register_cause_distribution("uniform")

@@ -26,7 +26,8 @@ DEFAULT_CHUNK_SIZE = 32
 _INT_RECIPE_COLUMNS = ("details", "target", "a_levels", "b_levels", "n", "attempts", "seed",
                        "spawn_key")
 _BOOL_RECIPE_COLUMNS = ("noise_on_cause", "a_coarsened", "b_coarsened")
-_FLOAT_RECIPE_COLUMNS = ("snr", "cause_noise_snr", "snr_b", "cause_noise_snr_b")
+_FLOAT_RECIPE_COLUMNS = ("snr", "cause_noise_snr", "snr_b", "cause_noise_snr_b", "confounding",
+                         "a_measurement_snr", "b_measurement_snr")
 
 
 @dataclass

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtr
 
 from causepairs.synth._sampling import log_uniform, standardise
 from causepairs.synth.mechanisms import evaluate_mechanism, monotone_warp_names
@@ -156,16 +157,22 @@ def additive(rng: np.random.Generator, signal: np.ndarray, cause: np.ndarray,
 @register_noise_model("heteroscedastic")
 def heteroscedastic(rng: np.random.Generator, signal: np.ndarray, cause: np.ndarray,
                     noise: np.ndarray, noise_scale: float) -> np.ndarray:
-    """Add noise whose scale depends on the cause: exponentially, or growing away from a point.
+    """Add noise whose scale is a function of the cause (the location-scale model).
 
-    The scale profile is normalised to mean square 1, so the average signal-to-noise ratio is
-    the one requested.
+    The scale profile is exponential in the cause, grows away from a point, or is a random
+    smooth positive function (the exponential of a GP draw, as in the location-scale sets of
+    Tagasovska et al. 2020 and Immer et al. 2023). It is normalised to mean square 1, so the
+    average signal-to-noise ratio is the one requested.
     """
     bounded_cause = np.clip(cause, -3.0, 3.0)
-    if rng.random() < 0.5:
+    kind = rng.random()
+    if kind < 1.0 / 3.0:
         profile = np.exp(rng.uniform(-1.0, 1.0) * bounded_cause)
-    else:
+    elif kind < 2.0 / 3.0:
         profile = 0.1 + np.abs(bounded_cause - rng.uniform(-1.0, 1.0))
+    else:
+        log_profile = evaluate_mechanism(rng, "gaussian_process", cause)
+        profile = np.exp(rng.uniform(0.3, 1.2) * np.clip(log_profile, -4.0, 4.0))
     profile /= np.sqrt(np.mean(profile ** 2))
     return signal + noise_scale * profile * noise
 
@@ -173,12 +180,18 @@ def heteroscedastic(rng: np.random.Generator, signal: np.ndarray, cause: np.ndar
 @register_noise_model("multiplicative")
 def multiplicative(rng: np.random.Generator, signal: np.ndarray, cause: np.ndarray,
                    noise: np.ndarray, noise_scale: float) -> np.ndarray:
-    """Multiply a positive version of the signal by log-normal-type noise.
+    """Multiply a positive version of the signal by positive noise.
 
     The signal is shifted to be positive (by a random margin that sets how skewed the result
-    is) and the noise is added on the log scale, with the SNR measured there.
+    is). Half the time the noise is log-normal-type, added on the log scale with the SNR
+    measured there; otherwise it is a bounded factor in ``(1 - w, 1)``, the noise's own
+    distribution mapped through the normal CDF (uniform for Gaussian noise), with a width
+    ``w = 1 - exp(-noise_scale)`` (the multiplicative uniform set of Tagasovska et al. 2020).
     """
     positive_signal = signal - signal.min() + log_uniform(rng, 0.2, 3.0)
+    if rng.random() < 0.5:
+        width = -np.expm1(-noise_scale)
+        return positive_signal * (1.0 - width * ndtr(noise))
     log_signal = np.log(positive_signal)
     # The clip only matters for extreme user settings (SNR far below the default range), where
     # exp would overflow to inf; exp(300) still squares to a finite float64.
@@ -193,3 +206,29 @@ def post_nonlinear(rng: np.random.Generator, signal: np.ndarray, cause: np.ndarr
     warps = monotone_warp_names()
     warp = warps[int(rng.integers(len(warps)))]
     return evaluate_mechanism(rng, warp, noisy)
+
+
+@register_noise_model("nonadditive")
+def nonadditive(rng: np.random.Generator, signal: np.ndarray, cause: np.ndarray,
+                noise: np.ndarray, noise_scale: float) -> np.ndarray:
+    """Return ``signal + h(signal, noise) - h(signal, 0)``, ``h`` a random tanh network.
+
+    Noise that enters the mechanism non-additively, like the two-input Gaussian-process
+    effects ``Y = f(X, E)`` of Mooij et al. (JMLR 2016): its size and shape change with the
+    signal. The noise term is scaled to the requested noise-to-signal ratio on average.
+    """
+    width = int(rng.integers(3, 9))
+    signal_weights = rng.normal(0.0, 1.0, size=width)
+    noise_weights = rng.normal(0.0, log_uniform(rng, 0.5, 3.0), size=width)
+    biases = rng.normal(0.0, 1.0, size=width)
+    out_weights = rng.normal(size=width)
+    scaled_noise = noise_scale * noise
+
+    def network(s: np.ndarray, e: np.ndarray) -> np.ndarray:
+        return np.tanh(np.multiply.outer(s, signal_weights) + np.multiply.outer(e, noise_weights)
+                       + biases) @ out_weights
+    noise_part = network(signal, scaled_noise) - network(signal, np.zeros_like(signal))
+    spread = float(np.std(noise_part))
+    if not np.isfinite(spread) or spread <= 0.0:
+        return signal + scaled_noise
+    return signal + noise_part * (noise_scale / spread)

@@ -10,7 +10,9 @@ How each class is made (then each variable is realised by its type, see
 
 * Details 1 / 2 -- a cause X (numeric from a cause distribution, or categories first), an
   effect ``Y = noise_model(mechanism(X [+ cause noise]), noise)``; X goes to A for Details 1 and
-  to B for Details 2, so both directions are made the same way.
+  to B for Details 2, so both directions are made the same way. Sometimes a hidden confounder
+  also acts on a numeric cause and on the effect (causal *and* confounded, as in real data and
+  in the SIM-c benchmark set).
 * Details 3 -- a hidden numeric confounder C; A and B are two effects of C with mechanisms of
   the same family and the same noise model but independent instances, noises and SNRs.
 * Details 4 -- A and B made separately, each either drawn like a cause or made like an effect of
@@ -32,6 +34,10 @@ Recipe fields (:data:`RECIPE_COLUMNS`; "" or NaN where a field does not apply):
   ``noise_distribution``; ``noise_on_cause``; ``snr`` (signal-to-noise variance ratio);
   ``cause_noise_snr``. For Details 3 these describe A's side and ``mechanism_b``, ``noise_b``,
   ``snr_b``, ``cause_noise_snr_b`` B's side (same mechanism family and noise model).
+* ``confounding``: for Details 1 / 2, the strength (0-1) of a hidden confounder acting on both
+  the cause and the effect (its distribution in ``confounder_distribution``), NaN if none.
+* ``a_measurement_snr`` / ``b_measurement_snr``: signal-to-noise ratio of the measurement
+  noise added to a Numerical variable as observed (NaN if none).
 * ``a_marginal`` / ``b_marginal``: distribution whose marginal replaced the variable's own;
   ``a_coarsened`` / ``b_coarsened``: rounded to a coarse grid.
 * ``attempts`` (draws needed for a usable pair), ``seed`` and ``spawn_key`` (the pair's
@@ -45,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from causepairs.synth._sampling import choose_name, log_uniform, robust_standardise
+from causepairs.synth._sampling import choose_name, log_uniform, robust_standardise, standardise
 from causepairs.synth.config import GeneratorConfig
 from causepairs.synth.distributions import CAUSE_DISTRIBUTIONS
 from causepairs.synth.mechanisms import MECHANISMS, evaluate_mechanism, monotone_warp_names
@@ -75,6 +81,7 @@ RECIPE_COLUMNS = (
     "mechanism", "mechanism_family", "noise", "noise_family", "noise_distribution",
     "noise_on_cause", "snr", "cause_noise_snr",
     "mechanism_b", "noise_b", "snr_b", "cause_noise_snr_b",
+    "confounding", "a_measurement_snr", "b_measurement_snr",
     "a_marginal", "b_marginal", "a_coarsened", "b_coarsened", "attempts", "seed", "spawn_key",
 )
 
@@ -109,6 +116,7 @@ class _Observed:
     n_levels: int
     marginal: str = ""
     coarsened: bool = False
+    measurement_snr: float = float("nan")
 
     def is_usable(self) -> bool:
         if self.variable_type == NUMERICAL:
@@ -203,6 +211,12 @@ def _observe(rng: np.random.Generator, values: np.ndarray, variable_type: str,
         # Cannot happen with the registered families; a zero vector is rejected as unusable.
         values = np.zeros_like(values)
     if variable_type == NUMERICAL:
+        # Measured with error, then possibly re-expressed monotonically and recorded at a
+        # coarse resolution: the order a real measurement goes through.
+        measurement_snr = float("nan")
+        if rng.random() < config.measurement_noise_probability:
+            measurement_snr = log_uniform(rng, *config.measurement_snr_range)
+            values = standardise(values) + rng.standard_normal(values.size) / np.sqrt(measurement_snr)
         marginal = ""
         if rng.random() < config.marginal_replacement_probability:
             marginal = choose_name(rng, config.cause_distribution_choices())
@@ -210,7 +224,8 @@ def _observe(rng: np.random.Generator, values: np.ndarray, variable_type: str,
         coarsened = bool(rng.random() < config.coarsen_probability)
         if coarsened:
             values = coarsen(rng, values)
-        return _Observed(to_scaled_integers(values, config.scale), NUMERICAL, 0, marginal, coarsened)
+        return _Observed(to_scaled_integers(values, config.scale), NUMERICAL, 0, marginal, coarsened,
+                         measurement_snr)
     codes, n_levels = discretise(rng, values, variable_type, config.min_levels, config.max_levels)
     return _Observed(codes, variable_type, n_levels)
 
@@ -232,15 +247,37 @@ def _draw_numeric_source(rng: np.random.Generator, n: int,
     return raw, robust_standardise(raw), name
 
 
-def _draw_cause(rng: np.random.Generator, n: int, variable_type: str,
-                config: GeneratorConfig) -> tuple[_Observed, np.ndarray, str]:
-    """Draw a cause of the given type: (observed variable, mechanism input, distribution name)."""
+def _draw_cause(rng: np.random.Generator, n: int, variable_type: str, config: GeneratorConfig,
+                confounder: _Confounder | None = None) -> tuple[_Observed, np.ndarray, str]:
+    """Draw a cause of the given type: (observed variable, mechanism input, distribution name).
+
+    A numeric cause with a ``confounder`` is its own draw mixed with a random function of the
+    confounder, in variance shares ``1 - strength**2`` and ``strength**2``.
+    """
     if variable_type == NUMERICAL:
         raw, mechanism_input, name = _draw_numeric_source(rng, n, config)
+        if confounder is not None:
+            share = confounder.strength
+            raw = (np.sqrt(1.0 - share ** 2) * standardise(mechanism_input)
+                   + share * confounder.push(rng, config))
+            mechanism_input = robust_standardise(raw)
         return _observe(rng, raw, NUMERICAL, config), mechanism_input, name
     cause = draw_categorical_cause(rng, n, variable_type, config.min_levels, config.max_levels)
     observed = _Observed(cause.codes, variable_type, cause.n_levels)
     return observed, cause.mechanism_input, "binary" if variable_type == BINARY else "categorical"
+
+
+@dataclass(frozen=True)
+class _Confounder:
+    """A hidden numeric confounder of a causal pair and the strength of its effects (0-1)."""
+
+    values: np.ndarray
+    distribution: str
+    strength: float
+
+    def push(self, rng: np.random.Generator, config: GeneratorConfig) -> np.ndarray:
+        """A random mechanism of the confounder, standardised: its effect on one variable."""
+        return evaluate_mechanism(rng, _draw_mechanism(rng, config), self.values)
 
 
 def _draw_mechanism(rng: np.random.Generator, config: GeneratorConfig,
@@ -305,6 +342,7 @@ def _empty_fields() -> dict[str, Any]:
         "noise_family": NO_MECHANISM, "noise_distribution": NO_MECHANISM, "noise_on_cause": False,
         "snr": float("nan"), "cause_noise_snr": float("nan"),
         "mechanism_b": "", "noise_b": "", "snr_b": float("nan"), "cause_noise_snr_b": float("nan"),
+        "confounding": float("nan"),
     }
 
 
@@ -315,11 +353,24 @@ _Attempt = tuple[_Observed, _Observed, tuple[str, str], dict[str, Any], bool]
 def _directed_attempt(rng: np.random.Generator, n: int, cause_type: str, effect_type: str,
                       config: GeneratorConfig) -> tuple[_Observed, _Observed, dict[str, Any], bool]:
     """Make (cause, effect) for Details 1 and 2; the caller puts them in A/B order."""
-    cause, mechanism_input, distribution = _draw_cause(rng, n, cause_type, config)
+    confounder = None
+    if cause_type == NUMERICAL and rng.random() < config.causal_confounding_probability:
+        _, values, confounder_distribution = _draw_numeric_source(rng, n, config)
+        confounder = _Confounder(values, confounder_distribution,
+                                 rng.uniform(*config.confounding_strength_range))
+    cause, mechanism_input, distribution = _draw_cause(rng, n, cause_type, config, confounder)
     recipe = _draw_effect_recipe(rng, config)
     effect = _make_effect(rng, mechanism_input, recipe, config)
+    effect_values = effect.values
     fields = _empty_fields() | _effect_fields(recipe, effect) | {"cause_distribution": distribution}
-    return cause, _observe(rng, effect.values, effect_type, config), fields, effect.signal_is_flat
+    if confounder is not None:
+        # The confounder's push on the effect, sized relative to the effect's own spread.
+        effect_values = (standardise(effect_values) * np.sqrt(1.0 - confounder.strength ** 2)
+                         + confounder.strength * confounder.push(rng, config))
+        fields |= {"confounder_distribution": confounder.distribution,
+                   "confounding": confounder.strength}
+    observed_effect = _observe(rng, effect_values, effect_type, config)
+    return cause, observed_effect, fields, effect.signal_is_flat
 
 
 def _confounded_attempt(rng: np.random.Generator, n: int, a_type: str, b_type: str,
@@ -418,10 +469,12 @@ def generate_pair(seed: int, index: int, config: GeneratorConfig) -> GeneratedPa
         "details": details, "target": TARGET_OF_DETAILS[details], "a_type": a_type,
         "b_type": b_type, "a_levels": a.n_levels, "b_levels": b.n_levels, "n": n,
         "a_role": roles[0], "b_role": roles[1], **fields,
+        "a_measurement_snr": a.measurement_snr, "b_measurement_snr": b.measurement_snr,
         "a_marginal": a.marginal, "b_marginal": b.marginal,
         "a_coarsened": a.coarsened, "b_coarsened": b.coarsened, "attempts": attempts,
         "seed": int(seed), "spawn_key": int(index),
     }
-    for field in ("snr", "cause_noise_snr", "snr_b", "cause_noise_snr_b"):
+    for field in ("snr", "cause_noise_snr", "snr_b", "cause_noise_snr_b", "confounding",
+                  "a_measurement_snr", "b_measurement_snr"):
         recipe[field] = round(float(recipe[field]), 4)
     return GeneratedPair(a.values, b.values, {column: recipe[column] for column in RECIPE_COLUMNS})
