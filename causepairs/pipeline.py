@@ -1,19 +1,22 @@
 """Declarative end-to-end runs: ``causepairs run PIPELINE.toml``.
 
-A pipeline file declares the data (generated, or challenge files), the feature set, the model
-and its candidates, the evaluation and the outputs; :func:`run_pipeline` runs the steps
+A pipeline file declares the data (generated, with the generator's settings, or challenge
+files), the feature set, the model and its candidates, the evaluation, the benchmark folders
+to score the final model on and the outputs; :func:`run_pipeline` runs the steps
 
     data:train, data:heldout -> features:train, features:heldout -> evaluate -> train
-    -> predict -> report
+    -> predict -> features:benchmark:SET -> report
 
 and writes everything under one output directory::
 
     data/            generated challenge files (TRAIN_pairs.csv, ...)
-    features/        one Parquet directory per data set (resumable parts)
+    features/        one Parquet directory per data set (resumable parts), and per
+                     benchmark set under features/benchmark/
     evaluation/      per-candidate cross-validation results (JSON, out-of-fold scores)
     model/           the final model (LightGBM text + metadata.json)
     submission.csv   SampleID,Target scores of the held-out set
-    report/          report.md, report.json, roc.png, importance.png
+    report/          report.md, report.json, roc.png, importance.png; with benchmark
+                     folders also benchmark.csv (the table) and benchmark_scores.json
     pipeline_state.json   the finished steps, each with the fingerprint of its inputs
 
 Resuming: each step has a fingerprint (its settings and the fingerprints of the steps it
@@ -64,8 +67,6 @@ class PipelineError(CausepairsError):
 # --------------------------------------------------------------------------------------------
 
 SELECT_BY = ("grouped", "cv")
-#: Keys of a generated data set's table that are not generator settings.
-GENERATE_KEYS = ("n_pairs", "seed", "prefix")
 
 
 def _generator_fields() -> tuple[str, ...]:
@@ -695,7 +696,7 @@ class _Runner:
         return out, key
 
     def benchmark(self, suite, model) -> tuple[pd.DataFrame, pd.Series]:
-        """Score the final model on the benchmark folders: the sets, the table, the scores.
+        """Score the final model on the benchmark sets: the table and every pair's score.
 
         Each set's features are a step of their own (``features:benchmark:NAME``), keyed by
         the set's pairs and the model's feature set, so a rerun, or a new model with the same
