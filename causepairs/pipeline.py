@@ -903,20 +903,11 @@ class _Runner:
         report, heldout_auc = self.report(feature_set, model, candidates, chosen, results,
                                           target, cv_oof, train_info, groups,
                                           heldout_target, heldout_scores, heldout_info,
-                                          train_step, time.perf_counter() - started)
+                                          train_step, time.perf_counter() - started,
+                                          benchmark)
         if benchmark is not None:
-            from .benchmark import format_table, score_records, write_scores
+            from .benchmark import score_records, write_scores
 
-            report.add_preformatted(
-                "Benchmarks", "benchmark", benchmark, format_table(benchmark),
-                note="The final model on the benchmark folders, as `causepairs benchmark "
-                     "--model MODEL_DIR DIR ...` prints it: per set, direction accuracy (sign "
-                     "of the score; a zero counts one half) and AUC, weighted where "
-                     "weighted = yes; the published methods' accuracies beside them where a "
-                     "baseline_results file names the set (best: the best of them); the mean "
-                     "of the sets whose pairs all count the same (the synthetic sets), then "
-                     "the weighted sets (real pairs, such as Lisbon) on their own lines. "
-                     "Every pair's score: benchmark_scores.json.")
             report_dir.mkdir(parents=True, exist_ok=True)
             paths["benchmark_table"] = report_dir / "benchmark.csv"
             with atomic_path(paths["benchmark_table"]) as tmp:
@@ -931,7 +922,7 @@ class _Runner:
 
     def report(self, feature_set, model, candidates, chosen, results, target, cv_oof,
                train_info, groups, heldout_target, heldout_scores, heldout_info, train_step,
-               elapsed):
+               elapsed, benchmark=None):
         from .metrics import bidirectional_auc, score_breakdown
         from .report import Report
 
@@ -954,6 +945,11 @@ class _Runner:
                                   "columns)"),
             "feature seconds (train)": steps.get("features:train", {}).get("seconds"),
             "feature seconds (held-out)": steps.get("features:heldout", {}).get("seconds"),
+            "feature seconds (benchmarks)": (
+                # The mean line has no step of its own: it adds nothing.
+                sum(steps.get(f"features:benchmark:{name}", {}).get("seconds", 0.0)
+                    for name in benchmark.index)
+                if benchmark is not None else None),
             "final fit seconds": train_step.get("fit_seconds"),
             "chosen candidate": chosen,
             "selected by": ("mean AUC of the grouped cross-validations (out of generator "
@@ -1005,6 +1001,19 @@ class _Runner:
             report.add_breakdown("Held-out set", "heldout", breakdown,
                                  note="The final model (fitted on all training pairs) on the "
                                       "held-out pairs.")
+        if benchmark is not None:
+            from .benchmark import format_table
+
+            report.add_preformatted(
+                "Benchmarks", "benchmark", benchmark, format_table(benchmark),
+                note="The final model on the benchmark folders, as `causepairs benchmark "
+                     "--model MODEL_DIR DIR ...` prints it: per set, direction accuracy (sign "
+                     "of the score; a zero counts one half) and AUC, weighted where "
+                     "weighted = yes; the published methods' accuracies beside them where a "
+                     "baseline_results file names the set (best: the best of them); the mean "
+                     "of the sets whose pairs all count the same (the synthetic sets), then "
+                     "the weighted sets (real pairs, such as Lisbon) on their own lines. "
+                     "Every pair's score: benchmark_scores.json.")
         report.add_roc("cross-validation (out-of-fold)", target["Target"].to_numpy(),
                        cv_oof.loc[target.index].to_numpy())
         if heldout_target is not None:

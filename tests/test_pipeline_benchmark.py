@@ -60,6 +60,8 @@ feature_set = "small.toml"
 dirs = [{dirs}]
 """
 
+GENERATED = "[data.train]\ngenerate = { n_pairs = 5, seed = 1 }\n"
+
 
 def benchmark_sets(root):
     """Two equal-weight sets (one per format, with published scores) and a weighted one."""
@@ -180,6 +182,16 @@ def test_rerun_reuses_benchmark_features_and_cli_prints_the_table(finished, caps
     markdown = (work / "report" / "report.md").read_text()
     assert "AN-t" in markdown and "SIM-t" not in markdown
 
+    # --baselines replaces the baseline_results folder beside the sets.
+    (d / "published").mkdir()
+    other = d / "published" / "AN_t.tab"   # matched to the set by name, as by the command
+    other.write_text((d / "sets" / "baseline_results" / "ANt.tab").read_text()
+                     .replace("QCCD", "OTHER"))
+    assert main(["run", str(spec), "--out", str(work), "--quiet",
+                 "--benchmark", str(d / "sets" / "AN-t"), "--baselines", str(other)]) == 0
+    out = capsys.readouterr().out
+    assert "OTHER" in out and "QCCD" not in out
+
     # A changed set: its features are computed again, the others' are not.
     changed = d / "sets2"
     shutil.copytree(d / "sets", changed)
@@ -192,6 +204,17 @@ def test_rerun_reuses_benchmark_features_and_cli_prints_the_table(finished, caps
                          benchmark=[changed / "AN-t", changed / "SIM-t"])
     assert "features:benchmark:AN-t" in third.steps_run
     assert "features:benchmark:SIM-t" in third.steps_skipped
+
+
+def test_benchmark_paths_are_relative_to_the_pipeline_file(tmp_path, monkeypatch):
+    (tmp_path / "sets" / "baseline_results").mkdir(parents=True)
+    path = tmp_path / "p.toml"
+    path.write_text(GENERATED + "[benchmark]\ndirs = ['sets', '" + str(tmp_path / "sets")
+                    + "']\nbaselines = 'sets/baseline_results'\n")
+    monkeypatch.chdir(tmp_path.parent)
+    spec = load_pipeline(path)
+    assert spec.benchmark_dirs == (tmp_path / "sets", tmp_path / "sets")
+    assert spec.baselines == tmp_path / "sets" / "baseline_results"
 
 
 def test_generator_settings_are_part_of_the_data_fingerprint(tmp_path):
@@ -246,9 +269,6 @@ def test_every_model_parameter_is_accepted(tmp_path):
     assert model == {name: value for name, value in defaults.items()
                      if f"{name} = " in "\n".join(lines)}
     assert {"formulation", "n_estimators", "random_state"} <= set(model)
-
-
-GENERATED = "[data.train]\ngenerate = { n_pairs = 5, seed = 1 }\n"
 
 
 @pytest.mark.parametrize("text, message", [
