@@ -676,123 +676,38 @@ def _check_benchmark(parser, args) -> None:
         parser.error(f"--baselines {args.baselines}: no such file or folder")
 
 
-def _benchmark_folders(dirs, sets) -> list[tuple[Path, Path | None]]:
-    """``(set folder, default baseline folder)`` for each set named on the command line."""
-    from .datasets import detect_format
-    from .errors import ChallengeFormatError
-
-    found = []
-    for folder in dirs:
-        try:
-            detect_format(folder)
-            beside = folder.resolve().parent / "baseline_results"
-            found.append((folder, beside if beside.is_dir() else None))
-            continue
-        except ChallengeFormatError:
-            children = [c for c in sorted(folder.iterdir()) if c.is_dir()] \
-                if folder.is_dir() else []
-            children = [c for c in children if (c / "pairmeta.txt").is_file()
-                        or (c / "pairs_gt.txt").is_file()]
-            if not children:
-                raise
-        inside = folder / "baseline_results"
-        found += [(c, inside if inside.is_dir() else None) for c in children]
-    if sets:
-        names = {f.resolve().name for f, _ in found}
-        unknown = [s for s in sets if s not in names]
-        if unknown:
-            raise CausepairsError(f"--set {unknown[0]}: no such set among "
-                                  f"{', '.join(sorted(names))}")
-        found = [(f, b) for f, b in found if f.resolve().name in sets]
-    return found
-
-
-def _format_benchmark_table(table) -> str:
-    shown = table.drop(columns=["best_method"]).copy()
-    shown["weighted"] = shown["weighted"].map({True: "yes", False: "no"})
-    text = shown.to_string(float_format=lambda v: f"{v:.2f}", na_rep="-")
-    lines = text.splitlines()
-    # A rule above the mean line: the sets below it are not in the mean.
-    mean_at = next((i for i, line in enumerate(lines) if line.startswith("mean (")), None)
-    if mean_at is not None:
-        lines.insert(mean_at, "-" * len(lines[0]))
-    return "\n".join(lines)
-
-
-def _json_scalar(value):
-    """NumPy scalars (a table's counts and flags) as the JSON numbers and booleans they are."""
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
 def _run_benchmark(args) -> int:
-    import json
     import warnings
 
-    import pandas as pd
-
-    from .datasets import benchmark_table, find_baseline_file, read_baselines, read_benchmark
+    from .benchmark import format_table, read_suite, score_records, score_table, \
+        table_caption, write_scores
     from .factory.extract import iter_feature_blocks
-    from .io import atomic_path
     from .model import CausalDirectionModel
 
     model = CausalDirectionModel.load(args.model)
-    benchmarks, baselines = [], {}
-    for folder, default_baselines in _benchmark_folders(args.dirs, args.sets):
-        bench = read_benchmark(folder)
-        if any(b.name == bench.name for b in benchmarks):
-            raise CausepairsError(f"{folder}: a set named {bench.name} is already given")
-        if not len(bench):
-            raise CausepairsError(f"{folder}: no bivariate pair to score")
-        benchmarks.append(bench)
-        location = args.baselines if args.baselines is not None else default_baselines
-        tab = find_baseline_file(location, bench.name) if location is not None else None
-        if tab is not None:
-            baselines[bench.name] = read_baselines(tab).for_benchmark(bench)
-    for bench in benchmarks:
-        for skipped in bench.skipped:
-            print(f"causepairs benchmark: note: {bench.name} pair {skipped.pair_id} skipped "
-                  f"({skipped.reason})", file=sys.stderr)
+    suite = read_suite(args.dirs, sets=args.sets, baselines=args.baselines)
+    for note in suite.notes():
+        print(f"causepairs benchmark: note: {note}", file=sys.stderr)
 
     start = time.perf_counter()
-    pairs = [p for bench in benchmarks for p in bench.pairs]
-    publicinfo = pd.concat([bench.publicinfo() for bench in benchmarks])
+    pairs = suite.pairs
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
-        blocks = iter_feature_blocks(pairs, publicinfo, model.feature_set,
+        blocks = iter_feature_blocks(pairs, suite.publicinfo(), model.feature_set,
                                      **_backend_from_args(args))
         scores = _scores_of_blocks(blocks, model, len(pairs), "benchmark", args.quiet)
     for warning in caught:
         print(f"causepairs benchmark: warning: {warning.message}", file=sys.stderr)
     elapsed = time.perf_counter() - start
 
-    per_set = {b.name: scores.loc[[p.sample_id for p in b.pairs]].to_numpy() for b in benchmarks}
-    table = benchmark_table(benchmarks, per_set, baselines)
-    print(f"direction accuracy (sign of score; weighted where weighted=yes) and AUC of model "
-          f"{args.model}; published methods' accuracies from baseline_results; best = best "
-          "published:")
-    print(_format_benchmark_table(table))
+    table = score_table(suite, scores)
+    print(table_caption(args.model))
+    print(format_table(table))
     if args.out is not None:
-        records = pd.DataFrame({
-            "set": [b.name for b in benchmarks for _ in b.pairs],
-            "pair": [i for b in benchmarks for i in b.pair_ids],
-            "SampleID": [p.sample_id for p in pairs],
-            "ground_truth": np.concatenate([b.ground_truth for b in benchmarks]),
-            "weight": np.concatenate([b.weights for b in benchmarks]),
-            "score": np.concatenate([per_set[b.name] for b in benchmarks])})
-        with atomic_path(args.out) as tmp:
-            if args.out.suffix.lower() == ".json":
-                summary = table.astype(object).where(table.notna(), None)
-                tmp.write_text(json.dumps({
-                    "model": str(args.model),
-                    "table": {str(k): v for k, v in summary.to_dict(orient="index").items()},
-                    "pairs": records.to_dict(orient="records")}, indent=1,
-                    default=_json_scalar) + "\n")
-            else:
-                records.to_csv(tmp, index=False, lineterminator="\n")
+        records = score_records(suite, scores)
+        write_scores(args.out, args.model, table, records)
         print(f"wrote {len(records)} per-pair scores to {args.out}")
-    print(f"scored {len(pairs)} pairs of {len(benchmarks)} sets in {elapsed:.1f} s "
+    print(f"scored {len(pairs)} pairs of {len(suite.benchmarks)} sets in {elapsed:.1f} s "
           f"({_where(_backend_from_args(args))})")
     return 0
 
@@ -810,7 +725,10 @@ def _add_run(sub) -> None:
                     "report). Finished steps whose inputs did not change are skipped, so a "
                     "rerun after a crash or a change of settings redoes only what it must. "
                     "The last line is heldout_bidirectional_auc=0.xxxx when the held-out set "
-                    "has a target.")
+                    "has a target. With --benchmark (or a [benchmark] table), the final model "
+                    "is also scored on benchmark folders as `causepairs benchmark` scores it, "
+                    "their features cached in the run folder, and the table goes into the "
+                    "report.")
     p.add_argument("pipeline", metavar="PIPELINE",
                    help="a built-in pipeline (demo, full) or a pipeline TOML file")
     p.add_argument("--out", type=Path, metavar="DIR",
@@ -820,8 +738,21 @@ def _add_run(sub) -> None:
                         "n_jobs); results do not depend on it")
     _add_backend_flags(p, default=None,
                        default_help="default: the pipeline's [pipeline] backend, joblib unless set")
+    p.add_argument("--benchmark", nargs="+", type=Path, metavar="DIR",
+                   help="score the final model on these benchmark folders (or folders of "
+                        "them), in place of the pipeline's [benchmark] dirs")
+    p.add_argument("--baselines", type=Path, metavar="DIR_OR_FILE",
+                   help="published methods' per-pair scores, as for causepairs benchmark "
+                        "(default: the pipeline's [benchmark] baselines, else a "
+                        "baseline_results folder beside the sets)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.set_defaults(run=_run_run, check_args=lambda args: _check_backend_flags(p, args))
+    p.set_defaults(run=_run_run, check_args=lambda args: _check_run(p, args))
+
+
+def _check_run(parser, args) -> None:
+    _check_backend_flags(parser, args)
+    if args.baselines is not None and not args.baselines.exists():
+        parser.error(f"--baselines {args.baselines}: no such file or folder")
 
 
 def _run_run(args) -> int:
@@ -829,11 +760,17 @@ def _run_run(args) -> int:
 
     start = time.perf_counter()
     result = run_pipeline(args.pipeline, out=args.out, n_jobs=args.n_jobs, quiet=args.quiet,
-                          backend=args.backend, scheduler=args.scheduler)
+                          backend=args.backend, scheduler=args.scheduler,
+                          benchmark=args.benchmark, baselines=args.baselines)
     table = result.candidates.to_string(float_format=lambda v: f"{v:.4f}")
     print(f"candidates (bidirectional AUC of out-of-fold scores):\n{table}")
-    for kind in ("model", "submission", "report_markdown", "report_json", "report_roc",
-                 "report_importance"):
+    if result.benchmark is not None:
+        from .benchmark import format_table, table_caption
+
+        print(table_caption(result.paths["model"]))
+        print(format_table(result.benchmark))
+    for kind in ("model", "submission", "benchmark_table", "benchmark_scores",
+                 "report_markdown", "report_json", "report_roc", "report_importance"):
         if kind in result.paths:
             print(f"{kind.replace('_', ' ')}: {result.paths[kind]}")
     print(f"pipeline finished in {time.perf_counter() - start:.1f} s "

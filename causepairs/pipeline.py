@@ -1,19 +1,22 @@
 """Declarative end-to-end runs: ``causepairs run PIPELINE.toml``.
 
-A pipeline file declares the data (generated, or challenge files), the feature set, the model
-and its candidates, the evaluation and the outputs; :func:`run_pipeline` runs the steps
+A pipeline file declares the data (generated, with the generator's settings, or challenge
+files), the feature set, the model and its candidates, the evaluation, the benchmark folders
+to score the final model on and the outputs; :func:`run_pipeline` runs the steps
 
     data:train, data:heldout -> features:train, features:heldout -> evaluate -> train
-    -> predict -> report
+    -> predict -> features:benchmark:SET -> report
 
 and writes everything under one output directory::
 
     data/            generated challenge files (TRAIN_pairs.csv, ...)
-    features/        one Parquet directory per data set (resumable parts)
+    features/        one Parquet directory per data set (resumable parts), and per
+                     benchmark set under features/benchmark/
     evaluation/      per-candidate cross-validation results (JSON, out-of-fold scores)
     model/           the final model (LightGBM text + metadata.json)
     submission.csv   SampleID,Target scores of the held-out set
-    report/          report.md, report.json, roc.png, importance.png
+    report/          report.md, report.json, roc.png, importance.png; with benchmark
+                     folders also benchmark.csv (the table) and benchmark_scores.json
     pipeline_state.json   the finished steps, each with the fingerprint of its inputs
 
 Resuming: each step has a fingerprint (its settings and the fingerprints of the steps it
@@ -31,6 +34,7 @@ of how the model fares on pairs that no generator made.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -62,20 +66,36 @@ class PipelineError(CausepairsError):
 # The spec
 # --------------------------------------------------------------------------------------------
 
-#: CausalDirectionModel parameters a pipeline may set ([model] and candidates).
-MODEL_KEYS = ("formulation", "n_estimators", "learning_rate", "num_leaves", "min_child_samples",
-              "subsample", "colsample_bytree", "reg_lambda", "random_state")
-#: GeneratorConfig fields a generated data set may set besides n_pairs, seed and prefix.
-GENERATOR_KEYS = ("min_size", "max_size")
 SELECT_BY = ("grouped", "cv")
+
+
+def _generator_fields() -> tuple[str, ...]:
+    """The settings a [generator] table may give: the fields of GeneratorConfig, read from the
+    dataclass itself so that a new setting needs no change here."""
+    from .synth.config import GeneratorConfig
+
+    return tuple(f.name for f in dataclasses.fields(GeneratorConfig))
+
+
+def _model_param_names() -> tuple[str, ...]:
+    """The CausalDirectionModel parameters a [model] table or a candidate may set: all of its
+    constructor's (read from the model), ``n_jobs`` excepted (``[pipeline] n_jobs`` sets it
+    for every step; results do not depend on it)."""
+    from .model import _PARAM_NAMES
+
+    return ("feature_set", *(n for n in _PARAM_NAMES if n != "n_jobs"))
 
 
 @dataclass(frozen=True)
 class DataSpec:
-    """One data set: generated (``n_pairs``, ``seed``) or read from challenge files."""
+    """One data set: generated (``n_pairs``, ``seed``, ``prefix`` and the generator's
+    ``config``) or read from challenge files."""
 
     name: str
     generate: dict | None = None
+    config: Any = None
+    #: The generator settings the file gives ([generator], then the set's own), for the report.
+    generator_settings: dict = field(default_factory=dict)
     pairs: Path | None = None
     publicinfo: Path | None = None
     target: Path | None = None
@@ -110,6 +130,10 @@ class PipelineSpec:
     seed: int = 0
     backend: str = "joblib"
     scheduler: str | None = None
+    #: Benchmark folders (or folders of them) the final model is scored on, and where the
+    #: published methods' scores are (None: a baseline_results folder beside the sets).
+    benchmark_dirs: tuple[Path, ...] = ()
+    baselines: Path | None = None
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 
 
@@ -175,30 +199,110 @@ def _positive(table: _Table, key: str, default: int | None, minimum: int = 1) ->
     return value
 
 
-def _model_params(table: _Table) -> dict:
+def _model_params(table: _Table, base: Path) -> dict:
+    """The model parameters of a [model] table or a candidate, each checked by the model's
+    own rule; ``feature_set`` stays a name or an absolute path (loaded by the run)."""
+    from .model import _PARAM_RULES, _param_problem
+
+    names = _model_param_names()
     params = {}
-    for key in MODEL_KEYS:
-        kind = str if key == "formulation" else ((int, float) if key in (
-            "learning_rate", "subsample", "colsample_bytree", "reg_lambda") else int)
-        value = table.get(key, kind)
-        if value is not None:
-            params[key] = value
+    for key in list(table.values):
+        if key == "n_jobs":
+            table._used.add(key)
+            raise table._fail(key, "set the worker count with [pipeline] n_jobs or --n-jobs "
+                                   "(results do not depend on it)")
+        if key not in names:
+            continue  # reported by table.done() as an unknown key
+        if key == "feature_set":
+            params[key] = _feature_set_ref(table.get(key, str), base)
+            continue
+        table._used.add(key)
+        value = table.values[key]
+        problem = _param_problem(key, value) if key in _PARAM_RULES else None
+        if problem is not None:
+            where = f"[{table.where}] " if table.where else ""
+            raise PipelineError(f"{table.source}: {where}{problem}")
+        params[key] = value
     return params
 
 
-def _data_spec(source: str, base: Path, name: str, table: _Table) -> DataSpec:
+def _feature_set_ref(value: str, base: Path) -> str:
+    """A feature set's name, or its path made absolute from the pipeline file's folder."""
+    path = Path(value)
+    if path.suffix == ".toml" or len(path.parts) > 1:
+        return str(path if path.is_absolute() else base / path)
+    return value
+
+
+def _load_set(source: str, where: str, reference: str):
+    from .factory.spec import load_feature_set
+
+    try:
+        return load_feature_set(reference)
+    except CausepairsError as exc:
+        raise PipelineError(f"{source}: [{where}] {' '.join(str(exc).split())}") from None
+
+
+def _check_model_set(source: str, where: str, model_set, computed) -> None:
+    """A model's feature set must read columns that the pipeline computes, computed the same
+    way (the cross-fitted columns depend on the folds too)."""
+    if (model_set.n_folds, model_set.fold_seed) != (computed.n_folds, computed.fold_seed):
+        raise PipelineError(
+            f"{source}: [{where}] feature_set {model_set.name!r}: its folds (n_folds "
+            f"{model_set.n_folds}, seed {model_set.fold_seed}) differ from those of [features] "
+            f"set {computed.name!r} ({computed.n_folds}, {computed.fold_seed}), so its columns "
+            "would be computed differently")
+    missing = [c for c in model_set.columns if c not in computed.column_index]
+    if missing:
+        raise PipelineError(
+            f"{source}: [{where}] feature_set {model_set.name!r}: column {missing[0]} is not "
+            f"computed by [features] set {computed.name!r} ({len(missing)} missing); a model's "
+            "columns must be a subset of the computed ones")
+
+
+def _generator_settings(table: _Table) -> dict:
+    """The GeneratorConfig fields a table gives (other keys are left for ``done``)."""
+    fields = _generator_fields()
+    settings = {}
+    for key in table.values:
+        if key in fields:
+            table._used.add(key)
+            settings[key] = table.values[key]
+    return settings
+
+
+def _unknown_generator_key(table: _Table) -> None:
+    unknown = sorted(set(table.values) - table._used)
+    if unknown:
+        raise table._fail(unknown[0], "unknown key; the generator's settings are "
+                                      + ", ".join(_generator_fields()))
+
+
+def _generator_config(source: str, where: str, settings: dict):
+    """``GeneratorConfig(**settings)``, its own message re-raised as one line naming the file."""
+    from .synth.config import GeneratorConfig
+
+    try:
+        return GeneratorConfig(**settings)
+    except (TypeError, ValueError) as exc:
+        raise PipelineError(f"{source}: [{where}] {' '.join(str(exc).split())}") from None
+
+
+def _data_spec(source: str, base: Path, name: str, table: _Table,
+               generator: dict) -> DataSpec:
     generate = table.table("generate")
     if generate is not None:
         params = {"n_pairs": _positive(generate, "n_pairs", None),
                   "seed": _positive(generate, "seed", None, minimum=0),
                   "prefix": _plain_name(generate, "prefix", generate.get("prefix", str, name))}
-        for key in GENERATOR_KEYS:
-            value = generate.get(key, int)
-            if value is not None:
-                params[key] = value
-        generate.done()
+        # The set's own generator settings override the pipeline's [generator] ones.
+        own = _generator_settings(generate)
+        _unknown_generator_key(generate)
         table.done()
-        return DataSpec(name, generate=params)
+        settings = {**generator, **own}
+        config = _generator_config(source, f"data.{name}.generate" if own else "generator",
+                                   settings)
+        return DataSpec(name, generate=params, config=config, generator_settings=settings)
     paths = {}
     for key in ("pairs", "publicinfo", "target", "recipes"):
         value = table.get(key, str)
@@ -285,15 +389,23 @@ def load_pipeline(name_or_path) -> PipelineSpec:
         raise head._fail("scheduler", "needs backend = 'dask'")
     head.done()
 
+    # Settings of the generator for every generated data set; a set's generate table may
+    # override them.
+    generator_table = root.table("generator") or _Table(source, "generator", {})
+    generator = _generator_settings(generator_table)
+    _unknown_generator_key(generator_table)
+    _generator_config(source, "generator", generator)
+
     data = root.table("data")
     if data is None:
         raise PipelineError(f"{source}: a [data.train] table is required")
     train_table = data.table("train")
     if train_table is None:
         raise PipelineError(f"{source}: a [data.train] table is required")
-    train = _data_spec(source, base, "train", train_table)
+    train = _data_spec(source, base, "train", train_table, generator)
     heldout_table = data.table("heldout")
-    heldout = _data_spec(source, base, "heldout", heldout_table) if heldout_table else None
+    heldout = (_data_spec(source, base, "heldout", heldout_table, generator)
+               if heldout_table else None)
     data.done()
     if train.generate is None and train.target is None:
         raise PipelineError(f"{source}: [data.train] needs a target file to train on")
@@ -302,12 +414,13 @@ def load_pipeline(name_or_path) -> PipelineSpec:
                             f"prefixes (both are {train.prefix!r})")
 
     features = root.table("features") or _Table(source, "features", {})
-    feature_set = features.get("set", str, "fast")
+    feature_set = _feature_set_ref(features.get("set", str, "fast"), base)
     chunk_size = _positive(features, "chunk_size", 32)
     features.done()
+    computed_set = _load_set(source, "features", feature_set)
 
     model_table = root.table("model") or _Table(source, "model", {})
-    model = _model_params(model_table)
+    model = _model_params(model_table, base)
     model_table.done()
 
     evaluation = root.table("evaluation") or _Table(source, "evaluation", {})
@@ -329,7 +442,7 @@ def load_pipeline(name_or_path) -> PipelineSpec:
         for cand_name in list(candidates_table.values):
             _plain_name(candidates_table, cand_name, cand_name, what="a candidate name")
             cand = candidates_table.table(cand_name)
-            candidates[cand_name] = _model_params(cand)
+            candidates[cand_name] = _model_params(cand, base)
             cand.done()
         candidates_table.done()
     evaluation.done()
@@ -344,21 +457,39 @@ def load_pipeline(name_or_path) -> PipelineSpec:
                              outputs.get("submission", str, "submission.csv"))
     report = _inside_out(outputs, "report", outputs.get("report", str, "report"))
     outputs.done()
+
+    benchmark = root.table("benchmark") or _Table(source, "benchmark", {})
+    dirs = benchmark.get("dirs", list, [])
+    if not all(isinstance(d, str) and d for d in dirs):
+        raise benchmark._fail("dirs", "expected a list of folder paths")
+    benchmark_dirs = tuple(_benchmark_path(benchmark, "dirs", d, base) for d in dirs)
+    baselines = benchmark.get("baselines", str)
+    if baselines is not None:
+        baselines = _benchmark_path(benchmark, "baselines", baselines, base)
+    benchmark.done()
     root.done()
 
-    from .model import DEFAULT_FORMULATION, FORMULATIONS
-
-    for cand_name, params in candidates.items():
-        formulation = {**model, **params}.get("formulation", DEFAULT_FORMULATION)
-        if formulation not in FORMULATIONS:
-            raise PipelineError(f"{source}: candidate {cand_name!r}: formulation must be one "
-                                f"of {FORMULATIONS}, got {formulation!r}")
+    # Each candidate's columns: the computed set's, or a subset of them.
+    for where, params in [("model", model), *((f"evaluation.candidates.{n}", p)
+                                              for n, p in candidates.items())]:
+        if "feature_set" in params:
+            _check_model_set(source, where, _load_set(source, where, params["feature_set"]),
+                             computed_set)
     return PipelineSpec(name=name, source=source, description=description, out=out,
                         n_jobs=n_jobs, train=train, heldout=heldout, feature_set=feature_set,
                         chunk_size=chunk_size, model=model, candidates=candidates, folds=folds,
                         group_by=group_by, group_folds=group_folds, select_by=select_by,
                         submission=submission, report=report, seed=seed, backend=backend,
-                        scheduler=scheduler, raw=raw)
+                        scheduler=scheduler, benchmark_dirs=benchmark_dirs,
+                        baselines=baselines, raw=raw)
+
+
+def _benchmark_path(table: _Table, key: str, value: str, base: Path) -> Path:
+    path = Path(value)
+    path = path if path.is_absolute() else base / path
+    if not path.exists():
+        raise table._fail(key, f"no such file or folder: {path}")
+    return path
 
 
 # --------------------------------------------------------------------------------------------
@@ -420,6 +551,8 @@ class PipelineResult:
     cv_auc: float
     heldout_auc: float | None
     paths: dict[str, Path]
+    #: The benchmark table (:func:`causepairs.benchmark.score_table`), when folders were given.
+    benchmark: pd.DataFrame | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -438,10 +571,21 @@ class _Data:
     key: str
 
 
+def _file_name(name: str) -> str:
+    """A set name as a file name: itself when plain, else made plain with a digest of it
+    (so two names that differ only in odd characters stay apart)."""
+    if _PLAIN_NAME.fullmatch(name) and name not in (".", ".."):
+        return name
+    plain = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+    return f"{plain}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+
+
 class _Runner:
     def __init__(self, spec: PipelineSpec, out: Path, n_jobs: int, quiet: bool,
-                 log: Callable[[str], Any], backend: str, scheduler: str | None):
+                 log: Callable[[str], Any], backend: str, scheduler: str | None,
+                 benchmark_dirs: tuple[Path, ...] = (), baselines: Path | None = None):
         self.spec, self.out, self.n_jobs, self.quiet, self.log = spec, out, n_jobs, quiet, log
+        self.benchmark_dirs, self.baselines = benchmark_dirs, baselines
         # Where feature chunks run; the results are the same bits either way, so the step
         # fingerprints do not include it.
         self.execution = ({"backend": "dask", "client": scheduler or "local"}
@@ -472,6 +616,19 @@ class _Runner:
 
         return progress_bar(total, desc, quiet=self.quiet)
 
+    def model_settings(self, params: dict, computed) -> tuple[dict, Any, dict]:
+        """A candidate's model keyword arguments (``feature_set`` apart), its feature set
+        (``computed`` unless it names a subset) and the form of both in a fingerprint: the
+        set's hash, not its name or path, so an edited set file counts as a change."""
+        from .factory.spec import load_feature_set
+
+        params = dict(params)
+        reference = params.pop("feature_set", None)
+        if reference is None:
+            return params, computed, params
+        model_set = load_feature_set(reference)
+        return params, model_set, {**params, "feature_set": model_set.hash}
+
     # -- steps -------------------------------------------------------------------------------
 
     def data(self, spec: DataSpec) -> _Data:
@@ -489,14 +646,16 @@ class _Runner:
             self.step(f"data:{spec.name}", key, [spec.pairs, spec.publicinfo], check)
             return _Data(spec, spec.pairs, spec.publicinfo, spec.target, spec.recipes, key)
 
-        from .synth import GeneratorConfig, dataset_paths, write_synthetic_dataset
+        from .synth import dataset_paths, write_synthetic_dataset
 
         params = dict(spec.generate)
-        key = _fingerprint("generate", params, __version__)
+        config = spec.config
+        # Every setting of the generator, defaults included: a changed setting, or a changed
+        # default, regenerates the data instead of reusing pairs drawn under other settings.
+        key = _fingerprint("generate", params, dataclasses.asdict(config), __version__)
         paths = dataset_paths(self.out / "data", spec.prefix)
 
         def generate():
-            config = GeneratorConfig(**{k: params[k] for k in GENERATOR_KEYS if k in params})
             with self.bar(params["n_pairs"], f"generate {spec.name}") as bar:
                 write_synthetic_dataset(self.out / "data", params["n_pairs"], params["seed"],
                                         prefix=spec.prefix, config=config, n_jobs=self.n_jobs,
@@ -536,6 +695,49 @@ class _Runner:
         self.step(f"features:{data.spec.name}", key, [out / "_complete.json"], compute)
         return out, key
 
+    def benchmark(self, suite, model) -> tuple[pd.DataFrame, pd.Series]:
+        """Score the final model on the benchmark sets: the table and every pair's score.
+
+        Each set's features are a step of their own (``features:benchmark:NAME``), keyed by
+        the set's pairs and the model's feature set, so a rerun, or a new model with the same
+        columns, reuses them, and an added set costs only its own features.
+        """
+        from .benchmark import benchmark_fingerprint, score_table
+        from .factory.extract import ExtractionReport, extract_features
+
+        feature_set = model.feature_set
+        columns = list(feature_set.columns)
+        scores = []
+        for bench in suite.benchmarks:
+            out = self.out / "features" / "benchmark" / f"{_file_name(bench.name)}.parquet"
+            key = _fingerprint("features:benchmark", benchmark_fingerprint(bench),
+                               feature_set.hash, self.spec.chunk_size, __version__,
+                               TYPE_RULE_VERSION)
+
+            def compute(bench=bench, out=out):
+                import warnings
+
+                report = ExtractionReport()
+                with self.bar(len(bench), f"features {bench.name}") as bar, \
+                        warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", RuntimeWarning)
+                    extract_features(list(bench.pairs), bench.publicinfo(), feature_set,
+                                     n_jobs=self.n_jobs, chunk_size=self.spec.chunk_size,
+                                     out=out, progress=bar.update, report=report, load=False,
+                                     **self.execution)
+                if caught:
+                    self.log(f"[features:benchmark:{bench.name}] warning: {report.summary()}")
+                return {"n_pairs": report.n_pairs, "n_columns": len(feature_set),
+                        "degenerate": len(report.degenerate),
+                        "failed_cells": report.failed_cells}
+
+            self.step(f"features:benchmark:{bench.name}", key, [out / "_complete.json"], compute)
+            features = pd.read_parquet(out, columns=columns)[columns]
+            ids = [p.sample_id for p in bench.pairs]
+            scores.append(pd.Series(model.predict(features.loc[ids]), index=ids))
+        scores = pd.concat(scores)
+        return score_table(suite, scores), scores
+
     def evaluate(self, feature_set, X: pd.DataFrame, y: pd.Series, groups: pd.DataFrame,
                  features_key: str) -> tuple[str, pd.DataFrame, dict]:
         """Cross-validate every candidate (ordinary and grouped); pick one; return all."""
@@ -545,14 +747,17 @@ class _Runner:
         folder = self.out / "evaluation"
         results: dict[str, dict] = {}
         for name, params in spec.candidates.items():
-            model_params = {**spec.model, **params}
-            key = _fingerprint("evaluate", features_key, model_params, spec.folds,
+            model_params, model_set, params_key = self.model_settings(
+                {**spec.model, **params}, feature_set)
+            key = _fingerprint("evaluate", features_key, params_key, spec.folds,
                                spec.group_by, spec.group_folds, spec.seed, __version__)
             path = folder / f"{name}.json"
 
-            def run_candidate(model_params=model_params, path=path):
-                make = dict(feature_set=feature_set, n_jobs=self.n_jobs, **model_params)
-                entry = {"params": model_params, "schemes": {}}
+            def run_candidate(model_params=model_params, model_set=model_set, path=path):
+                make = dict(feature_set=model_set, n_jobs=self.n_jobs, **model_params)
+                X_model = X[list(model_set.columns)] if model_set is not feature_set else X
+                entry = {"params": {**model_params, "feature_set": model_set.name},
+                         "schemes": {}}
                 schemes = [("cv", None, spec.folds)]
                 for column in spec.group_by:
                     labels = groups[column].astype(str).to_numpy()
@@ -563,7 +768,8 @@ class _Runner:
                     k = n_groups if spec.group_folds == 0 else min(spec.group_folds, n_groups)
                     schemes.append((f"grouped:{column}", labels, k))
                 for scheme, labels, k in schemes:
-                    cv = cross_validate_model(make, X, y, labels, n_splits=k, seed=spec.seed)
+                    cv = cross_validate_model(make, X_model, y, labels, n_splits=k,
+                                              seed=spec.seed)
                     entry["schemes"][scheme] = {
                         "auc": float(cv["auc"]), "n_splits": int(cv["n_splits"]),
                         "fold_auc": [float(a) for a in cv["fold_auc"]],
@@ -604,6 +810,14 @@ class _Runner:
 
         spec = self.spec
         started = time.perf_counter()
+        # Read first: a bad benchmark folder must fail before the long steps, not after them.
+        suite = None
+        if self.benchmark_dirs:
+            from .benchmark import read_suite
+
+            suite = read_suite(self.benchmark_dirs, baselines=self.baselines)
+            for note in suite.notes():
+                self.log(f"[benchmark] note: {note}")
         train = self.data(spec.train)
         # Checked before the features, which take long: the evaluation would fail after them.
         train_target = read_target(train.target)
@@ -633,13 +847,14 @@ class _Runner:
         self.log(f"chosen candidate: {chosen} (by {spec.select_by} score)")
 
         model_dir = self.out / "model"
-        model_params = {**spec.model, **spec.candidates[chosen]}
-        model_key = _fingerprint("train", train_key, model_params, __version__)
+        model_params, model_set, params_key = self.model_settings(
+            {**spec.model, **spec.candidates[chosen]}, feature_set)
+        model_key = _fingerprint("train", train_key, params_key, __version__)
         chosen_schemes = results[chosen]["schemes"]
 
         def fit():
-            model = CausalDirectionModel(feature_set, n_jobs=self.n_jobs, **model_params)
-            model.fit(X, y)
+            model = CausalDirectionModel(model_set, n_jobs=self.n_jobs, **model_params)
+            model.fit(X[list(model_set.columns)] if model_set is not feature_set else X, y)
             cv_scores = {scheme: {"bidirectional_auc": v["auc"], "n_splits": v["n_splits"]}
                          for scheme, v in chosen_schemes.items()}
             cv_scores["bidirectional_auc"] = chosen_schemes["cv"]["auc"]
@@ -652,7 +867,7 @@ class _Runner:
             return {"fit_seconds": model.fit_seconds_, "candidate": chosen}
 
         train_step = self.step("train", model_key, [model_dir / "metadata.json"], fit)
-        model = CausalDirectionModel.load(model_dir, feature_set=feature_set)
+        model = CausalDirectionModel.load(model_dir, feature_set=model_set)
 
         paths = {"model": model_dir}
         heldout_auc = None
@@ -662,7 +877,8 @@ class _Runner:
             predict_key = _fingerprint("predict", model_key, heldout_key)
 
             def predict():
-                features = pd.read_parquet(heldout_features)
+                columns = list(model_set.columns)
+                features = pd.read_parquet(heldout_features, columns=columns)[columns]
                 scores = pd.Series(model.predict(features), index=features.index)
                 write_submission(submission, scores)
                 return {"n_pairs": int(len(scores))}
@@ -676,6 +892,10 @@ class _Runner:
                 heldout_scores = read_submission(submission).loc[heldout_target.index]
                 heldout_info = read_publicinfo(heldout.publicinfo).loc[heldout_target.index]
 
+        benchmark = benchmark_scores = None
+        if suite is not None:
+            benchmark, benchmark_scores = self.benchmark(suite, model)
+
         # The report is cheap and always rewritten, so it reflects the state of every step.
         report_dir = self.out / spec.report
         cv_oof = pd.Series(chosen_schemes["cv"]["oof_score"], index=results[chosen]["sample_ids"])
@@ -683,14 +903,26 @@ class _Runner:
         report, heldout_auc = self.report(feature_set, model, candidates, chosen, results,
                                           target, cv_oof, train_info, groups,
                                           heldout_target, heldout_scores, heldout_info,
-                                          train_step, time.perf_counter() - started)
+                                          train_step, time.perf_counter() - started,
+                                          benchmark)
+        if benchmark is not None:
+            from .benchmark import score_records, write_scores
+
+            report_dir.mkdir(parents=True, exist_ok=True)
+            paths["benchmark_table"] = report_dir / "benchmark.csv"
+            with atomic_path(paths["benchmark_table"]) as tmp:
+                benchmark.to_csv(tmp, index_label="set", lineterminator="\n")
+            paths["benchmark_scores"] = write_scores(
+                report_dir / "benchmark_scores.json", model_dir, benchmark,
+                score_records(suite, benchmark_scores))
         paths.update({f"report_{k}": v for k, v in report.write(report_dir).items()})
         return PipelineResult(self.out, self.ran, self.skipped, chosen, candidates,
-                              float(chosen_schemes["cv"]["auc"]), heldout_auc, paths)
+                              float(chosen_schemes["cv"]["auc"]), heldout_auc, paths,
+                              benchmark)
 
     def report(self, feature_set, model, candidates, chosen, results, target, cv_oof,
                train_info, groups, heldout_target, heldout_scores, heldout_info, train_step,
-               elapsed):
+               elapsed, benchmark=None):
         from .metrics import bidirectional_auc, score_breakdown
         from .report import Report
 
@@ -706,9 +938,18 @@ class _Runner:
             "n_jobs": self.n_jobs,
             "training pairs": len(target),
             "held-out pairs": None if heldout_target is None else len(heldout_target),
+            "generator settings": _settings_text(spec.train, spec.heldout),
             "feature set": f"{feature_set.name} ({len(feature_set)} columns)",
+            "model feature set": (None if model.feature_set is feature_set else
+                                  f"{model.feature_set.name} ({len(model.feature_set)} "
+                                  "columns)"),
             "feature seconds (train)": steps.get("features:train", {}).get("seconds"),
             "feature seconds (held-out)": steps.get("features:heldout", {}).get("seconds"),
+            "feature seconds (benchmarks)": (
+                # The mean line has no step of its own: it adds nothing.
+                sum(steps.get(f"features:benchmark:{name}", {}).get("seconds", 0.0)
+                    for name in benchmark.index)
+                if benchmark is not None else None),
             "final fit seconds": train_step.get("fit_seconds"),
             "chosen candidate": chosen,
             "selected by": ("mean AUC of the grouped cross-validations (out of generator "
@@ -760,6 +1001,19 @@ class _Runner:
             report.add_breakdown("Held-out set", "heldout", breakdown,
                                  note="The final model (fitted on all training pairs) on the "
                                       "held-out pairs.")
+        if benchmark is not None:
+            from .benchmark import format_table
+
+            report.add_preformatted(
+                "Benchmarks", "benchmark", benchmark, format_table(benchmark),
+                note="The final model on the benchmark folders, as `causepairs benchmark "
+                     "--model MODEL_DIR DIR ...` prints it: per set, direction accuracy (sign "
+                     "of the score; a zero counts one half) and AUC, weighted where "
+                     "weighted = yes; the published methods' accuracies beside them where a "
+                     "baseline_results file names the set (best: the best of them); the mean "
+                     "of the sets whose pairs all count the same (the synthetic sets), then "
+                     "the weighted sets (real pairs, such as Lisbon) on their own lines. "
+                     "Every pair's score: benchmark_scores.json.")
         report.add_roc("cross-validation (out-of-fold)", target["Target"].to_numpy(),
                        cv_oof.loc[target.index].to_numpy())
         if heldout_target is not None:
@@ -769,9 +1023,20 @@ class _Runner:
         return report, heldout_auc
 
 
+def _settings_text(*data: DataSpec | None) -> str | None:
+    """The generator settings each generated set was drawn with, beyond the defaults."""
+    parts = []
+    for spec in data:
+        if spec is not None and spec.generate is not None:
+            given = ", ".join(f"{k} = {v!r}" for k, v in spec.generator_settings.items())
+            parts.append(f"{spec.name}: {given or 'defaults'}")
+    return "; ".join(parts) or None
+
+
 def run_pipeline(pipeline, *, out=None, n_jobs: int | None = None, quiet: bool = False,
                  log: Callable[[str], Any] | None = None, backend: str | None = None,
-                 scheduler: str | None = None) -> PipelineResult:
+                 scheduler: str | None = None, benchmark=None,
+                 baselines=None) -> PipelineResult:
     """Run (or resume) a pipeline.
 
     Parameters
@@ -792,8 +1057,21 @@ def run_pipeline(pipeline, *, out=None, n_jobs: int | None = None, quiet: bool =
         Where feature chunks run: ``"joblib"`` worker processes or ``"dask"`` with a scheduler
         address or ``"local"`` (default the pipeline's ``[pipeline] backend`` and
         ``scheduler``). Results do not depend on it.
+    benchmark : list of paths, optional
+        Benchmark folders (Mooij or ANLSMN format), or folders of them, to score the final
+        model on, in place of the pipeline's ``[benchmark] dirs``.
+    baselines : path, optional
+        The published methods' scores (a folder of ``.tab`` files, or one), in place of the
+        pipeline's ``[benchmark] baselines``; default a ``baseline_results`` folder beside
+        the sets.
     """
     spec = pipeline if isinstance(pipeline, PipelineSpec) else load_pipeline(pipeline)
+    dirs = spec.benchmark_dirs if benchmark is None else tuple(Path(d) for d in benchmark)
+    for folder in dirs:
+        if not folder.exists():
+            raise PipelineError(f"--benchmark {folder}: no such folder")
+    if baselines is not None and not Path(baselines).exists():
+        raise PipelineError(f"--baselines {baselines}: no such file or folder")
     out = Path(out) if out is not None else spec.out
     if out.exists() and not out.is_dir():
         raise PipelineError(f"{out}: exists and is not a directory")
@@ -805,5 +1083,6 @@ def run_pipeline(pipeline, *, out=None, n_jobs: int | None = None, quiet: bool =
         raise ValueError("scheduler needs backend='dask'")
     runner = _Runner(spec, out, spec.n_jobs if n_jobs is None else n_jobs, quiet, log,
                      backend or spec.backend,
-                     scheduler if scheduler is not None else spec.scheduler)
+                     scheduler if scheduler is not None else spec.scheduler, dirs,
+                     Path(baselines) if baselines is not None else spec.baselines)
     return runner.run()

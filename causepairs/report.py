@@ -193,6 +193,16 @@ class Report:
         self._markdown.append(text + markdown_table(frame))
         self._json[key] = _jsonable(frame)
 
+    def add_preformatted(self, heading: str, key: str, frame: pd.DataFrame, text: str,
+                         note: str = "") -> None:
+        """A table shown as ``text``, exactly as a command prints it (e.g. the benchmark
+        table with its mean line), stored as ``frame`` under ``key`` in the JSON."""
+        markdown = f"## {heading}\n\n"
+        if note:
+            markdown += f"{note}\n\n"
+        self._markdown.append(markdown + "```\n" + text.rstrip("\n") + "\n```")
+        self._json[key] = _jsonable(frame)
+
     def add_breakdown(self, heading: str, key: str, breakdown: ScoreBreakdown,
                       note: str = "") -> None:
         """Bidirectional AUC overall, by Details class and by type combination."""
