@@ -1220,7 +1220,9 @@ def mdl_score(x, y):
     costs log2(n) / 2 bits, Rissanen's two-part code at the optimal precision 1 / sqrt(n), and
     the class's name log2(5) bits. Both directions pay for both variables' grids (x -> y: x's
     grid, y's resolution; y -> x the reverse), so the comparison is fair and its asymmetry is
-    the conditional description: the fit, its complexity and how finely it must be sent.
+    the conditional description: the fit, its complexity and how finely it must be sent. (A
+    density code for the cause would add the difference of the two marginal entropies, which
+    the IGCI entropy columns already carry; kept apart, the model can weigh the two.)
 
     Parameters
     ----------
