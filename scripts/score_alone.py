@@ -31,6 +31,7 @@ SCORES = {
     "location_scale_likelihood": {"n_neighbors": 30},
     "reci_isotonic": {},
     "reci_knn": {"n_neighbors": 30},
+    "mdl_score": {},
     "anm_score": {"n_neighbors": 10},
     "reci": {},
     "igci_slope": {"reference": "gaussian"},

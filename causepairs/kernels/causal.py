@@ -20,6 +20,10 @@ Lower is more plausible for all of them except where a docstring says otherwise:
   log-likelihood H(x) + mean log sd + H(standardised residual).
 - RECI with an in-sample isotonic fit (monotone, either direction) and with a leave-one-out
   kNN fit, on min-max scaled data.
+- SLOPE-style description length (after Marx & Vreeken 2017, 2019): bits per point to send
+  the cause on its grid, then the effect as the residual of the cheapest of a few
+  regressions (polynomials of degree 0..3, per-value means of a discrete cause), with the
+  bits of the fit's parameters.
 
 Conventions (see also :mod:`causepairs.kernels.dependence`): a non-finite value, too few
 points, or a constant variable gives NaN, never an exception; every tie rule depends only on
@@ -62,6 +66,7 @@ __all__ = [
     "location_scale_likelihood",
     "reci_isotonic",
     "reci_knn",
+    "mdl_score",
 ]
 
 #: IGCI reference measures and their codes in the cores: "uniform" min-max scales each
@@ -91,7 +96,18 @@ LOCATION_SCALE_GRID = 2.0 ** -30
 #: cost of the shared limit at n = 1000, to keep both directions within the fast set's budget.
 LOCATION_SCALE_HSIC_MAX_EXACT = 400
 
+#: SLOPE-style score: the resolution of a variable scaled to [0, 1] is its smallest non-zero
+#: gap, but never finer than this: measurements rarely carry more than six significant digits
+#: of their range, and below that the smallest gap is the accident of two close draws
+#: (~1 / n^2 for n continuous values), not a precision of the data.
+MDL_RESOLUTION_FLOOR = 1e-6
+#: ... the global function classes are the polynomials of degree 0..3 (SLOPE's linear,
+#: quadratic and cubic, and the constant: no dependence), plus per-value means when the cause
+#: has at most sqrt(n) distinct values (each mean then rests on sqrt(n) points on average).
+MDL_MAX_DEGREE = 3
+
 _NAN = np.nan
+_HALF_MAX_FLOAT = np.finfo(np.float64).max / 2
 
 
 # --------------------------------------------------------------------------------------------
@@ -731,6 +747,167 @@ def _reci_knn(x, y, k):
     return sse / n
 
 # --------------------------------------------------------------------------------------------
+# SLOPE-style description length
+# --------------------------------------------------------------------------------------------
+
+@jit
+def _unit_scale(v):
+    """``v`` min-max scaled to [0, 1]; when max - min overflows (values near +-1e308), both
+    are halved first (exact), so the scaling stays finite."""
+    n = len(v)
+    lo = v[0]
+    hi = v[0]
+    for i in range(n):
+        lo = min(lo, v[i])
+        hi = max(hi, v[i])
+    # the halves are exact, so this is "hi - lo overflows", without overflowing
+    half_width = 0.5 * hi - 0.5 * lo
+    if half_width <= _HALF_MAX_FLOAT:
+        half = 1.0
+        shift = lo
+        width = hi - lo
+    else:
+        half = 0.5
+        shift = 0.5 * lo
+        width = half_width
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = (half * v[i] - shift) / width
+    return out
+
+
+@jit
+def _mdl_resolution_sorted(us):
+    """Data resolution of ``us`` (sorted, scaled to [0, 1]): the smallest non-zero gap between
+    consecutive values, at least :data:`MDL_RESOLUTION_FLOOR`."""
+    gap = 1.0
+    for i in range(len(us) - 1):
+        d = us[i + 1] - us[i]
+        if d > 0.0 and d < gap:
+            gap = d
+    return max(gap, MDL_RESOLUTION_FLOOR)
+
+
+@jit
+def _gaussian_code_bits(rss, n, resolution):
+    """Bits to send n residuals at ``resolution`` with a Gaussian code of variance rss / n:
+    n (log2(2 pi e rss / n) / 2 - log2(resolution)), at least 0 (the continuous formula goes
+    negative when the residuals are finer than the resolution; a discrete code never does)."""
+    if rss <= 0.0:
+        return 0.0
+    per_point = 0.5 * math.log2(2.0 * math.pi * math.e * rss / n) - math.log2(resolution)
+    return n * max(per_point, 0.0)
+
+
+@jit
+def _polynomial_rss(us, vs, max_degree):
+    """Residual sums of squares of the least-squares polynomials of degree 0..max_degree of
+    ``vs`` on ``us`` (in [0, 1]), one per degree.
+
+    Modified Gram-Schmidt on the powers of t = 2u - 1, as :func:`_reci`: each power's part
+    orthogonal to the lower ones is projected out of the residual in turn, so the RSS of every
+    degree comes out of one pass; a power below ``_RECI_RANK_TOL`` of its norm after
+    orthogonalisation (fewer distinct u than coefficients) leaves the RSS unchanged.
+    """
+    n = len(us)
+    t = np.empty(n)
+    for i in range(n):
+        t[i] = 2.0 * us[i] - 1.0
+    r = vs.copy()
+    basis = np.empty((max_degree + 1, n))
+    power = np.ones(n)
+    w = np.empty(n)
+    rss = np.empty(max_degree + 1)
+    used = 0
+    for degree in range(max_degree + 1):
+        norm0 = 0.0
+        for i in range(n):
+            if degree > 0:
+                power[i] *= t[i]
+            w[i] = power[i]
+            norm0 += w[i] * w[i]
+        for c in range(used):
+            q = basis[c]
+            proj = _dot(q, w)
+            for i in range(n):
+                w[i] -= proj * q[i]
+        norm = math.sqrt(_dot(w, w))
+        if norm > _RECI_RANK_TOL * math.sqrt(norm0):
+            q = basis[used]
+            used += 1
+            proj = 0.0
+            for i in range(n):
+                q[i] = w[i] / norm
+                proj += q[i] * r[i]
+            for i in range(n):
+                r[i] -= proj * q[i]
+        rss[degree] = _dot(r, r)
+    return rss
+
+
+@jit
+def _level_means_rss_sorted(us, vs):
+    """Number of distinct values of sorted ``us`` and the residual sum of squares of ``vs``
+    about its mean within each of them (one run of equal u at a time)."""
+    n = len(us)
+    levels = 0
+    rss = 0.0
+    i = 0
+    while i < n:
+        j = i + 1
+        while j < n and us[j] == us[i]:
+            j += 1
+        total = 0.0
+        for t in range(i, j):
+            total += vs[t]
+        mean = total / (j - i)
+        for t in range(i, j):
+            d = vs[t] - mean
+            rss += d * d
+        levels += 1
+        i = j
+    return levels, rss
+
+
+@jit
+def _mdl_score_sorted(xs, ys):
+    """SLOPE-style description length of x -> y, in bits per point, for ``xs`` sorted
+    ascending and ``ys`` aligned (see :func:`mdl_score`). NaN if n < 3, a value is not
+    finite, or a variable is constant."""
+    n = len(xs)
+    if n < 3 or _bad_pair(xs, ys):
+        return _NAN
+    u = _unit_scale(xs)  # monotone: stays sorted
+    # canonical order within tied u, so that every sum below has the same bits whatever
+    # order tied points came in
+    v = _sort_within_ties(u, _unit_scale(ys))
+    cause_resolution = _mdl_resolution_sorted(u)
+    effect_resolution = _mdl_resolution_sorted(np.sort(v))
+    bits_per_parameter = 0.5 * math.log2(n)
+    rss = _polynomial_rss(u, v, MDL_MAX_DEGREE)
+    best = np.inf
+    for degree in range(MDL_MAX_DEGREE + 1):
+        cost = (_gaussian_code_bits(rss[degree], n, effect_resolution)
+                + (degree + 1) * bits_per_parameter)
+        best = min(best, cost)
+    levels, level_rss = _level_means_rss_sorted(u, v)
+    if levels * levels <= n:
+        best = min(best, _gaussian_code_bits(level_rss, n, effect_resolution)
+                   + levels * bits_per_parameter)
+    cause_bits = n * math.log2(1.0 + 1.0 / cause_resolution)
+    # the noise scale and the name of the class are sent whichever class wins
+    model_bits = bits_per_parameter + math.log2(MDL_MAX_DEGREE + 2.0)
+    return (cause_bits + best + model_bits) / n
+
+
+@jit
+def _mdl_score(x, y):
+    """:func:`_mdl_score_sorted` on unsorted input (sorts by x first)."""
+    order = np.argsort(x)
+    return _mdl_score_sorted(x[order], y[order])
+
+
+# --------------------------------------------------------------------------------------------
 # public wrappers
 # --------------------------------------------------------------------------------------------
 
@@ -1026,3 +1203,37 @@ def reci_knn(x, y, n_neighbors=30):
     x, y = as_float_pair(x, y)
     k = _check_int(n_neighbors, "n_neighbors", 1)
     return float(_reci_knn(x, y, k))
+
+
+
+def mdl_score(x, y):
+    """SLOPE-style description length of x -> y (after Marx & Vreeken, ICDM 2017 and KAIS
+    2019): the bits needed to send x, then y given a regression on x, per point.
+
+    Both variables are min-max scaled to [0, 1]; the resolution of each is its smallest
+    non-zero gap, at least ``MDL_RESOLUTION_FLOOR``. The cause is sent with the uniform code on
+    its grid, log2(1 + 1 / resolution) bits per point. The effect is sent as the residual of
+    the cheapest of a few function classes: the least-squares polynomials of degree 0..3 in x
+    and, when x has at most sqrt(n) distinct values, the mean of y at each value; the residual
+    costs a Gaussian code at the effect's resolution, n (log2(2 pi e RSS / n) / 2 -
+    log2(resolution)), at least 0; every parameter (coefficients, means, the noise scale)
+    costs log2(n) / 2 bits, Rissanen's two-part code at the optimal precision 1 / sqrt(n), and
+    the class's name log2(5) bits. Both directions pay for both variables' grids (x -> y: x's
+    grid, y's resolution; y -> x the reverse), so the comparison is fair and its asymmetry is
+    the conditional description: the fit, its complexity and how finely it must be sent. (A
+    density code for the cause would add the difference of the two marginal entropies, which
+    the IGCI entropy columns already carry; kept apart, the model can weigh the two.)
+
+    Parameters
+    ----------
+    x, y : array_like, shape (n,)
+        Numeric values; x is the hypothesised cause.
+
+    Returns
+    -------
+    float
+        Bits per point; x -> y is preferred when it is below ``mdl_score(y, x)``. NaN if
+        n < 3, a value is NaN/inf, or a variable is constant.
+    """
+    x, y = as_float_pair(x, y)
+    return float(_mdl_score(x, y))

@@ -336,6 +336,7 @@ def kernel_calls() -> dict[str, Callable[[np.ndarray, np.ndarray, dict], object]
     for k in (1, 10, 50):
         two(f"causal.anm_score({k})", lambda x, y, k=k: cau.anm_score(x, y, n_neighbors=k))
     two("causal.reci_isotonic", cau.reci_isotonic)
+    two("causal.mdl_score", cau.mdl_score)
     for name in ("quantile_score", "location_scale_hsic", "location_scale_likelihood",
                  "reci_knn"):
         for k in (1, 30, 300):

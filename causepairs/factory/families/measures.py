@@ -204,6 +204,7 @@ _CAUSAL = {
     "loci_nll_knn30": _causal("location_scale_likelihood", n_neighbors=30),
     "reci_iso": _causal("reci_isotonic"),
     "reci_knn30": _causal("reci_knn", n_neighbors=30),
+    "slope_mdl": _causal("mdl_score"),
 }
 
 
@@ -218,4 +219,5 @@ register(Family(
     description="causal scores of input -> target: IGCI, RECI, conditional distribution "
                 "variability and similarity, additive-noise-model residual dependence, "
                 "quantile pinball loss (QCCD), location-scale residual dependence and "
-                "likelihood (LOCI), RECI with isotonic and kNN fits"))
+                "likelihood (LOCI), RECI with isotonic and kNN fits, SLOPE-style description "
+                "length"))

@@ -6,7 +6,8 @@ matrix for RECI, per-bin masks and histograms for the conditional distributions,
 leave-one-out kNN (n full distance rows) with the HSIC reference for the ANM score, the
 quantile score (``scipy.stats.rankdata`` copula, ``np.quantile`` on each point's window) and
 the location-scale scores (the same kNN twice, then the HSIC and Vasicek entropy references),
-and scikit-learn's ``isotonic_regression`` on the means of tied x for the monotone RECI.
+scikit-learn's ``isotonic_regression`` on the means of tied x for the monotone RECI, and
+``np.linalg.lstsq`` per polynomial degree with ``np.unique`` groups for the description length.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from sklearn.isotonic import isotonic_regression
 
 from .._validation import as_float_pair
 from ..causal import (CDS_BINS_PER_SD, CDS_MAX_SD, LOCATION_SCALE_GRID,
-                      LOCATION_SCALE_HSIC_MAX_EXACT, LOCATION_SCALE_SD_FLOOR, QUANTILE_LEVELS)
+                      LOCATION_SCALE_HSIC_MAX_EXACT, LOCATION_SCALE_SD_FLOOR, MDL_MAX_DEGREE,
+                      MDL_RESOLUTION_FLOOR, QUANTILE_LEVELS)
 from . import dependence as ref_dependence
 from . import univariate as ref_univariate
 from .dependence import _degenerate, _discretize, _sorted_mean_std
@@ -35,6 +37,7 @@ __all__ = [
     "location_scale_likelihood",
     "reci_isotonic",
     "reci_knn",
+    "mdl_score",
 ]
 
 NAN = float("nan")
@@ -223,3 +226,41 @@ def reci_knn(x, y, n_neighbors=30):
         return NAN
     v = _to_reference(y, "uniform")
     return float(np.mean((v - _loo_knn(x, v, n_neighbors)) ** 2))
+
+
+def _unit(v):
+    half_width = 0.5 * v.max() - 0.5 * v.min()
+    if half_width <= np.finfo(np.float64).max / 2:  # max - min does not overflow
+        return (v - v.min()) / (v.max() - v.min())
+    return (0.5 * v - 0.5 * v.min()) / half_width
+
+
+def _gaussian_bits(rss, n, resolution):
+    if rss <= 0:
+        return 0.0
+    return n * max(0.5 * np.log2(2 * np.pi * np.e * rss / n) - np.log2(resolution), 0.0)
+
+
+def mdl_score(x, y):
+    x, y = as_float_pair(x, y)
+    n = len(x)
+    if n < 3 or _degenerate(x, y):
+        return NAN
+    u, v = _unit(x), _unit(y)
+    resolution = {name: max(np.diff(np.unique(w)).min(), MDL_RESOLUTION_FLOOR)
+                  for name, w in (("cause", u), ("effect", v))}
+    per_parameter = 0.5 * np.log2(n)
+    costs = []
+    for degree in range(MDL_MAX_DEGREE + 1):
+        design = np.vander(2 * u - 1, degree + 1)
+        fit = design @ np.linalg.lstsq(design, v, rcond=None)[0]
+        costs.append(_gaussian_bits(np.sum((v - fit) ** 2), n, resolution["effect"])
+                     + (degree + 1) * per_parameter)
+    levels, group = np.unique(u, return_inverse=True)
+    if len(levels) ** 2 <= n:
+        means = np.bincount(group, weights=v) / np.bincount(group)
+        costs.append(_gaussian_bits(np.sum((v - means[group]) ** 2), n, resolution["effect"])
+                     + len(levels) * per_parameter)
+    cause_bits = n * np.log2(1 + 1 / resolution["cause"])
+    model_bits = per_parameter + np.log2(MDL_MAX_DEGREE + 2)  # noise scale, class name
+    return float((cause_bits + min(costs) + model_bits) / n)
