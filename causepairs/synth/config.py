@@ -113,6 +113,9 @@ class GeneratorConfig:
     marginal_replacement_probability : float
         Probability that a Numerical variable (cause or effect alike) gets the marginal of a
         fresh sample from a random cause distribution, rank-preservingly (a monotone transform).
+        Kept rare: replacing an effect's marginal erases what the mechanism did to the cause's
+        density, the very asymmetry IGCI-type reasoning finds in nature; at 0.2 instead of 0.05
+        the nine synthetic validation sets' mean fell by 0.01-0.03 (3,000 training pairs).
     coarsen_probability : float
         Probability that a Numerical variable (cause or effect alike) is rounded to a coarse grid
         before scaling, giving many ties, as limited-resolution measurements do.
@@ -153,7 +156,7 @@ class GeneratorConfig:
     noise_on_cause_probability: float = 0.3
     cause_noise_snr_range: tuple[float, float] = (1.0, 100.0)
     cause_warp_probability: float = 0.4
-    marginal_replacement_probability: float = 0.2
+    marginal_replacement_probability: float = 0.05
     coarsen_probability: float = 0.12
     causal_confounding_probability: float = 0.25
     confounding_strength_range: tuple[float, float] = (0.2, 0.7)

@@ -136,9 +136,12 @@ def beta(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.beta(log_uniform(rng, 0.3, 5.0), log_uniform(rng, 0.3, 5.0), size=n)
 
 
-# Discrete-valued causes have a reduced share: an effect with continuous noise is rarely discrete, so
-# many discrete causes would let a model read the direction from the number of distinct values.
-@register_cause_distribution("discrete_values", weight=0.4)
+# Discrete-valued causes (settings, ratings, counts) are common in real data, where the cause is
+# often a designed or recorded quantity and the effect a noisy measurement; the validation pairs
+# agree (a cause with fewer distinct values is a better-than-chance cue on real pairs, weak on ours
+# at the old 0.4 weights). Raising their share to 1.2 each also raised the nine synthetic sets'
+# mean on 3,000 training pairs (0.877 -> 0.898, all fast-set columns, three seeds).
+@register_cause_distribution("discrete_values", weight=1.2)
 def discrete_values(rng: np.random.Generator, n: int) -> np.ndarray:
     """Sample a numeric variable with 3-15 distinct values and random probabilities.
 
@@ -154,7 +157,7 @@ def discrete_values(rng: np.random.Generator, n: int) -> np.ndarray:
     return support[rng.choice(n_values, size=n, p=probabilities)]
 
 
-@register_cause_distribution("poisson", weight=0.4)
+@register_cause_distribution("poisson", weight=1.2)
 def poisson(rng: np.random.Generator, n: int) -> np.ndarray:
     """Sample counts from a Poisson with mean 0.5-30 (ties, skew, a floor at zero)."""
     return rng.poisson(log_uniform(rng, 0.5, 30.0), size=n).astype(np.float64)
