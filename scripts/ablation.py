@@ -1,0 +1,180 @@
+"""Which feature families carry a model that transfers? The ablation table of issue 11.
+
+One training set of generated pairs, one feature file, one LightGBM setting; each variant keeps
+some feature families and blanks the others (all-NaN columns are never split on, so this is the
+same as dropping them, and the mirror stays exact). Each variant is scored three ways:
+
+* the validation suite (benchmark folders: the nine synthetic sets and the real Lisbon pairs),
+  by accuracy and AUC of the direction score -- measured, never trained or tuned on;
+* cross-validation grouped by generator family (each mechanism family, then each noise family,
+  left out in turn within 3 folds), the bidirectional AUC on our own pairs that the pipelines
+  select by;
+* optionally ordinary stratified cross-validation (``--ordinary-cv``).
+
+Usage::
+
+    python scripts/ablation.py --train runs/x/data/train --features runs/x/features/train.parquet \\
+        --bench ../shared/benchmarks --set fast --seeds 3
+
+Scores of several LightGBM seeds are averaged (each standardised first) to take the model's own
+randomness out of the comparison; what is left is the noise of the sets themselves: about 0.04
+per synthetic set of 100 pairs and 0.08 on Lisbon's 37 sources.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from causepairs.benchmark import read_suite
+from causepairs.factory.extract import extract_features
+from causepairs.factory.spec import load_feature_set
+from causepairs.io import read_target
+from causepairs.metrics import direction_accuracy, direction_auc
+from causepairs.model import CausalDirectionModel, cross_validate_model
+
+#: Families of fitted models (the factory's combinatorial bulk).
+FITTED_FAMILIES = ("regression", "classification")
+#: The principled direction scores (ANM, IGCI, RECI, CDS, QCCD, LOCI, SLOPE-like).
+PRINCIPLED_FAMILIES = ("causal",)
+
+VARIANTS = {
+    "all": lambda family: True,
+    "no_fitted": lambda family: family not in FITTED_FAMILIES,
+    "fitted_only": lambda family: family in FITTED_FAMILIES,
+    "principled_only": lambda family: family in PRINCIPLED_FAMILIES,
+}
+
+
+def column_families(feature_set) -> dict[str, str]:
+    """Column name -> name of the family that computes it."""
+    families = {}
+    for plan, cells in zip(feature_set.plans, feature_set.layout):
+        for scopes in cells:
+            for indices in scopes.values():
+                for i in indices:
+                    families[feature_set.columns[i]] = plan.family.name
+    return families
+
+
+def blank(frame: pd.DataFrame, keep: list[str]) -> pd.DataFrame:
+    out = frame.copy()
+    out.loc[:, [c for c in frame.columns if c not in set(keep)]] = np.nan
+    return out
+
+
+def averaged_scores(feature_set, X, y, X_eval, seeds: int, params: dict) -> np.ndarray:
+    total = np.zeros(len(X_eval))
+    for seed in range(seeds):
+        model = CausalDirectionModel(feature_set, random_state=seed, **params).fit(X, y)
+        score = model.predict(X_eval)
+        spread = float(np.std(score))
+        total += score / spread if spread > 0 else score
+    return total / seeds
+
+
+def grouped_cv_auc(feature_set, X, y, recipes: pd.DataFrame, params: dict) -> float:
+    aucs = []
+    for column in ("mechanism_family", "noise_family"):
+        labels = recipes.loc[X.index, column].astype(str).to_numpy()
+        result = cross_validate_model({"feature_set": feature_set, **params}, X, y, labels,
+                                      n_splits=min(3, len(np.unique(labels))))
+        aucs.append(result["auc"])
+    return float(np.mean(aucs))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--train", type=Path, required=True,
+                        help="generated data folder (PREFIX_target.csv, PREFIX_recipes.csv)")
+    parser.add_argument("--prefix", default="train")
+    parser.add_argument("--features", type=Path, required=True, help="its features (Parquet)")
+    parser.add_argument("--bench", type=Path, nargs="+", required=True, help="benchmark folders")
+    parser.add_argument("--bench-features", type=Path,
+                        help="cache of the benchmark features (computed and written if absent)")
+    parser.add_argument("--set", dest="feature_set", default="fast")
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--direction-only", action="store_true",
+                        help="train on the causal pairs only (target +-1)")
+    parser.add_argument("--ordinary-cv", action="store_true")
+    parser.add_argument("--no-grouped-cv", action="store_true")
+    parser.add_argument("--n-jobs", type=int, default=-1)
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="a CausalDirectionModel parameter, e.g. num_leaves=15")
+    parser.add_argument("--out", type=Path, help="write the table as Markdown too")
+    args = parser.parse_args(argv)
+
+    feature_set = load_feature_set(args.feature_set)
+    columns = list(feature_set.columns)
+    params = {"n_jobs": args.n_jobs}
+    for item in args.param:
+        name, _, value = item.partition("=")
+        params[name] = float(value) if "." in value else int(value) if value.lstrip("-").isdigit() else value
+    X = pd.read_parquet(args.features).loc[:, columns]
+    y = read_target(args.train / f"{args.prefix}_target.csv").loc[X.index, "Target"]
+    recipes = pd.read_csv(args.train / f"{args.prefix}_recipes.csv").set_index("SampleID")
+    if args.direction_only:
+        keep = (y != 0).to_numpy()
+        X, y = X[keep], y[keep]
+
+    suite = read_suite(args.bench)
+    if args.bench_features is not None and args.bench_features.exists():
+        B = pd.read_parquet(args.bench_features).loc[:, columns]
+    else:
+        B = extract_features(suite.pairs, suite.publicinfo(), feature_set,
+                             n_jobs=args.n_jobs).loc[:, columns]
+        if args.bench_features is not None:
+            B.to_parquet(args.bench_features)
+    truth = {b.name: (np.asarray(b.ground_truth), np.asarray(b.weights) if b.weighted else None,
+                      [p.sample_id for p in b.pairs]) for b in suite.benchmarks}
+
+    families = column_families(feature_set)
+    rows = {}
+    for variant in args.variants.split(","):
+        started = time.perf_counter()
+        keep = [c for c in columns if VARIANTS[variant](families[c])]
+        Xv, Bv = blank(X, keep), blank(B, keep)
+        score = pd.Series(averaged_scores(feature_set, Xv, y, Bv, args.seeds, params), index=B.index)
+        row = {"columns": len(keep)}
+        equal_weight = []
+        for name, (gt, weights, ids) in truth.items():
+            s = score.loc[ids].to_numpy()
+            row[name] = direction_accuracy(gt, s, weights)
+            row[f"{name} AUC"] = direction_auc(gt, s, weights)
+            if weights is None:
+                equal_weight.append(name)
+        row["mean"] = np.mean([row[n] for n in equal_weight])
+        row["mean AUC"] = np.nanmean([row[f"{n} AUC"] for n in equal_weight])
+        if not args.no_grouped_cv:
+            row["grouped CV AUC"] = grouped_cv_auc(feature_set, Xv, y, recipes, params)
+        if args.ordinary_cv:
+            row["CV AUC"] = cross_validate_model({"feature_set": feature_set, **params}, Xv, y)["auc"]
+        row["seconds"] = time.perf_counter() - started
+        rows[variant] = row
+        print(variant, {k: round(v, 3) for k, v in row.items()}, flush=True)
+    table = pd.DataFrame(rows).T
+    shown = [c for c in table.columns if not c.endswith(" AUC") or c in ("mean AUC", "Lisbon AUC",
+                                                                          "grouped CV AUC", "CV AUC")]
+    text = table[shown].to_markdown(floatfmt=".3f") if _has_tabulate() else table[shown].round(3).to_string()
+    print(text)
+    if args.out is not None:
+        args.out.write_text(text + "\n")
+    return 0
+
+
+def _has_tabulate() -> bool:
+    try:
+        import tabulate  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+if __name__ == "__main__":
+    sys.exit(main())
