@@ -94,6 +94,8 @@ def main(argv=None) -> int:
                         help="generated data folder (PREFIX_target.csv, PREFIX_recipes.csv)")
     parser.add_argument("--prefix", default="train")
     parser.add_argument("--features", type=Path, required=True, help="its features (Parquet)")
+    parser.add_argument("--n-pairs", type=int,
+                        help="use only the first N training pairs (a learning curve)")
     parser.add_argument("--bench", type=Path, nargs="+", required=True, help="benchmark folders")
     parser.add_argument("--bench-features", type=Path,
                         help="cache of the benchmark features (computed and written if absent)")
@@ -117,6 +119,8 @@ def main(argv=None) -> int:
         name, _, value = item.partition("=")
         params[name] = float(value) if "." in value else int(value) if value.lstrip("-").isdigit() else value
     X = pd.read_parquet(args.features).loc[:, columns]
+    if args.n_pairs is not None:
+        X = X.iloc[:args.n_pairs]
     y = read_target(args.train / f"{args.prefix}_target.csv").loc[X.index, "Target"]
     recipes = pd.read_csv(args.train / f"{args.prefix}_recipes.csv").set_index("SampleID")
     if args.direction_only:
@@ -141,7 +145,7 @@ def main(argv=None) -> int:
         keep = [c for c in columns if VARIANTS[variant](families[c])]
         Xv, Bv = blank(X, keep), blank(B, keep)
         score = pd.Series(averaged_scores(feature_set, Xv, y, Bv, args.seeds, params), index=B.index)
-        row = {"columns": len(keep)}
+        row = {"pairs": len(X), "columns": len(keep)}
         equal_weight = []
         for name, (gt, weights, ids) in truth.items():
             s = score.loc[ids].to_numpy()
@@ -157,11 +161,20 @@ def main(argv=None) -> int:
             row["CV AUC"] = cross_validate_model({"feature_set": feature_set, **params}, Xv, y)["auc"]
         row["seconds"] = time.perf_counter() - started
         rows[variant] = row
-        print(variant, {k: round(v, 3) for k, v in row.items()}, flush=True)
+        print(variant, {k: round(float(v), 3) for k, v in row.items()}, flush=True)
     table = pd.DataFrame(rows).T
-    shown = [c for c in table.columns if not c.endswith(" AUC") or c in ("mean AUC", "Lisbon AUC",
-                                                                          "grouped CV AUC", "CV AUC")]
-    text = table[shown].to_markdown(floatfmt=".3f") if _has_tabulate() else table[shown].round(3).to_string()
+    # The published table's order first (README of the benchmarks), then any other set.
+    order = ["SIM", "SIM-c", "SIM-ln", "SIM-G", "AN", "AN-s", "LS", "LS-s", "MN-U"]
+    equal = [n for n in order if n in truth] + [n for n in truth if n not in order
+                                                 and truth[n][1] is None]
+    weighted = [n for n in truth if truth[n][1] is not None]
+    shown = (["pairs", "columns"] + equal + ["mean", "mean AUC"]
+             + [c for n in weighted for c in (n, f"{n} AUC")]
+             + [c for c in ("grouped CV AUC", "CV AUC", "seconds") if c in table.columns])
+    table = table.astype(float)
+    table[["pairs", "columns"]] = table[["pairs", "columns"]].astype(int)
+    text = (table[shown].to_markdown(floatfmt=".3f") if _has_tabulate()
+            else table[shown].round(3).to_string())
     print(text)
     if args.out is not None:
         args.out.write_text(text + "\n")
