@@ -297,7 +297,7 @@ def _add_features(sub) -> None:
     p.add_argument("--publicinfo", type=_existing_file, metavar="I.csv",
                    help="variable types of the pairs (required unless --list)")
     p.add_argument("--set", dest="feature_set", required=True, metavar="NAME|PATH.toml",
-                   help="a built-in feature set (fast, full) or a feature-set TOML file")
+                   help="a built-in feature set (fast, transfer, full) or a feature-set TOML file")
     p.add_argument("--out", type=Path, metavar="F.parquet",
                    help="output Parquet directory (required unless --list)")
     p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="J", help=N_JOBS_HELP)
@@ -400,7 +400,7 @@ def _add_train(sub) -> None:
     p.add_argument("--publicinfo", type=_existing_file, required=True, metavar="I.csv")
     p.add_argument("--target", type=_existing_file, required=True, metavar="T.csv")
     p.add_argument("--set", dest="feature_set", required=True, metavar="NAME|PATH.toml",
-                   help="feature set (fast, full or a TOML file)")
+                   help="feature set (fast, transfer, full or a TOML file)")
     p.add_argument("--out", type=Path, required=True, metavar="MODEL_DIR")
     p.add_argument("--features", type=Path, metavar="F.parquet",
                    help="features already computed with `causepairs features` for these pairs")

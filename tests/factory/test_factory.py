@@ -38,7 +38,7 @@ def types_of(data, i):
 # -- declared sets ---------------------------------------------------------------------------
 
 def test_builtin_sets_and_sizes(fast, full):
-    assert {"fast", "full"} <= set(builtin_feature_sets())
+    assert {"fast", "transfer", "full"} <= set(builtin_feature_sets())
     assert 300 <= len(fast) <= 1500
     assert len(full) >= 10_000
     get_family("regression")  # imports the registry
@@ -46,7 +46,7 @@ def test_builtin_sets_and_sizes(fast, full):
     assert used == set(REGISTRY), "every registered family belongs in the full set"
 
 
-@pytest.mark.parametrize("name", ["fast", "full"])
+@pytest.mark.parametrize("name", ["fast", "transfer", "full"])
 def test_columns_sorted_unique_parseable(name):
     fs = load_feature_set(name)
     assert list(fs.columns) == sorted(set(fs.columns))
@@ -56,6 +56,18 @@ def test_columns_sorted_unique_parseable(name):
     sym_tokens = {parse_column(c).tokens for c in fs.columns if c.startswith("sym|")}
     assert not any(parse_column(c).tokens in sym_tokens for c in fs.columns
                    if c.startswith("diff|"))
+
+
+def test_transfer_set_is_the_fast_set_without_fitted_models():
+    fast, transfer = load_feature_set("fast"), load_feature_set("transfer")
+    fitted = {"regression", "classification"}
+    expected = [column for plan, cells in zip(fast.plans, fast.layout)
+                if plan.family.name not in fitted
+                for scopes in cells for indices in scopes.values()
+                for column in (fast.columns[i] for i in indices)]
+    assert sorted(expected) == list(transfer.columns)
+    assert {plan.family.name for plan in transfer.plans}.isdisjoint(fitted)
+    assert transfer.spec["folds"] == fast.spec["folds"]
 
 
 @pytest.mark.parametrize("name", ["fast", "full"])
