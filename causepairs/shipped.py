@@ -33,7 +33,7 @@ import pandas as pd
 
 from . import __version__
 from .calibration import CALIBRATION_FILE, Calibration, write_calibration_report
-from .direction import CARD_FILE, read_card
+from .tables import CARD_FILE, read_card
 from .errors import CausepairsError
 from .io import atomic_path
 

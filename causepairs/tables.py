@@ -128,16 +128,23 @@ def read_card(path) -> dict | None:
     return content
 
 
-_LOADED: dict[str, DirectionModel] = {}
+_LOADED: dict[tuple, DirectionModel] = {}
 
 
 def _as_model(model) -> DirectionModel:
     """A DirectionModel from one, from a path, or the default (loaded once per process)."""
     if isinstance(model, DirectionModel):
         return model
-    key = str(Path(model).resolve()) if model is not None else f"default:{default_model_dir()}"
+    path = Path(model) if model is not None else default_model_dir()
+    if path is None:
+        return DirectionModel.load(None)  # raises: no model shipped
+    # Keyed by the files' identity too, so a model rebuilt in place is loaded again.
+    stamps = tuple((path / name).stat().st_mtime_ns if (path / name).is_file() else None
+                   for name in ("metadata.json", CALIBRATION_FILE))
+    key = (str(path.resolve()), stamps)
     if key not in _LOADED:
-        _LOADED[key] = DirectionModel.load(model)
+        _LOADED.clear()  # one model held at a time
+        _LOADED[key] = DirectionModel.load(path)
     return _LOADED[key]
 
 
@@ -501,6 +508,12 @@ def direction_table(table: pd.DataFrame, *, columns=None, types: Mapping[str, st
         except InvalidInputError as exc:
             # Pairs with a bad column get NaN rows naming the problem; the rest are scored.
             prepared.append(_Column(str(name), None, None, None, str(exc)))
+            continue
+        column = prepared[-1]
+        levels = len(np.unique(column.values[np.isfinite(column.values)]))
+        if levels < 2:
+            column.problem = (f"column {column.name!r}: " + ("no values" if levels == 0 else
+                              "constant (one value); it carries no information about direction"))
 
     rows, records = [], []
     for i in range(len(prepared)):
