@@ -61,6 +61,8 @@ _COEFFICIENTS = ("intercept", "abs", "square", "odd", "odd_abs")
 #: Ridge penalty on the slopes (not the intercept), per pair: keeps a perfectly separated
 #: calibration set finite, and is far below the likelihood's curvature on any real set.
 _RIDGE = 1e-4
+#: Scaled scores are clipped to +-this before the map (1,000 times the mean absolute score).
+_U_LIMIT = 1000.0
 #: Fewest pairs a calibration is fitted on: below this the cross-fitted Brier score is noise.
 MIN_CALIBRATION_PAIRS = 30
 
@@ -228,8 +230,10 @@ class Calibration:
         for bit; each row sums to 1 (to rounding). A NaN score gives a NaN row.
         """
         scores = _check_scores(scores)
-        forward, backward = _logits(np.asarray(self.coefficients, dtype=np.float64),
-                                    scores / self.scale)
+        # Clipped symmetrically (so still exactly odd): far beyond the calibration pairs' range
+        # the map only extrapolates, and u^2 of a huge score would overflow to inf - inf.
+        u = np.clip(scores / self.scale, -_U_LIMIT, _U_LIMIT)
+        forward, backward = _logits(np.asarray(self.coefficients, dtype=np.float64), u)
         return _softmax3(forward, backward)
 
     # -- fitting ---------------------------------------------------------------------------
