@@ -559,7 +559,9 @@ def _add_predict(sub) -> None:
         description="Compute the model's features for the pairs and write a challenge "
                     "submission: large positive Target = A causes B, large negative = B "
                     "causes A.")
-    p.add_argument("--model", type=Path, required=True, metavar="MODEL_DIR")
+    p.add_argument("--model", type=Path, metavar="MODEL_DIR",
+                   help="a trained model directory (default: the model shipped with "
+                        "causepairs; see causepairs model-info)")
     p.add_argument("--pairs", type=_existing_file, required=True, metavar="P.csv")
     p.add_argument("--publicinfo", type=_existing_file, required=True, metavar="I.csv")
     p.add_argument("--out", type=Path, required=True, metavar="submission.csv")
@@ -579,6 +581,8 @@ def _run_predict(args) -> int:
     from .io import check_dataset, write_submission
     from .model import CausalDirectionModel
 
+    if args.model is None:
+        args.model = _shipped_model_dir()
     model = CausalDirectionModel.load(args.model)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
@@ -630,6 +634,224 @@ def _scores_of_blocks(blocks, model, total: int, label: str, quiet: bool):
             del frame, matrix
     scores = np.concatenate(parts) if parts else np.empty(0, dtype=np.float64)
     return pd.Series(scores, index=pd.Index(ids, name="SampleID"))
+
+
+def _shipped_model_dir() -> Path:
+    """The default model's directory, or the one-line error that there is none."""
+    from .tables import default_model_dir
+
+    path = default_model_dir()
+    if path is None:
+        raise CausepairsError("no model is shipped with this install of causepairs "
+                              "(causepairs/pretrained/ holds none); give --model MODEL_DIR, or "
+                              "build the shipped one with `python scripts/build_pretrained.py`")
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# direction
+# --------------------------------------------------------------------------------------------
+
+def _type_assignment(text: str) -> tuple[str, str]:
+    from .types import VARIABLE_TYPES, canonical_type
+
+    column, sep, kind = text.rpartition("=")
+    if not sep or not column:
+        raise argparse.ArgumentTypeError(f"expected COLUMN=TYPE, got {text!r}")
+    if canonical_type(kind) is None:
+        raise argparse.ArgumentTypeError(f"{text!r}: unknown type {kind!r}; expected one of "
+                                         f"{', '.join(VARIABLE_TYPES)}")
+    return column, canonical_type(kind)
+
+
+def _add_direction(sub) -> None:
+    p = sub.add_parser(
+        "direction", help="the causal direction between two columns of a table, or between "
+                          "every pair of its columns",
+        description="Read a CSV or Parquet table and print the verdict, P(X->Y), P(Y->X), "
+                    "P(neither) (calibrated on held-out generated pairs) and the model's "
+                    "antisymmetric score for columns --x and --y. Without --x and --y, score "
+                    "every pair of columns and print (and with --out write) the table ranked "
+                    "by the probability of its more probable direction. Rows where either "
+                    "value is missing are dropped. Types are inferred unless given with "
+                    "--type: at most two distinct values is Binary, integers with at most 20 "
+                    "distinct values Categorical, other numbers Numerical, text with few "
+                    "levels categorical (see causepairs.tables). Uses the model shipped "
+                    "with causepairs unless --model is given.")
+    p.add_argument("table", type=Path, metavar="TABLE",
+                   help="a .csv file, or a .parquet file or folder")
+    p.add_argument("--x", metavar="COL", help="the first column")
+    p.add_argument("--y", metavar="COL", help="the second column")
+    p.add_argument("--type", dest="types", action="append", type=_type_assignment, default=[],
+                   metavar="COL=TYPE",
+                   help="the type of a column: Numerical, Categorical or Binary (repeatable)")
+    p.add_argument("--columns", nargs="+", metavar="COL",
+                   help="without --x/--y: pair only these columns (default: all)")
+    p.add_argument("--model", type=Path, metavar="MODEL_DIR",
+                   help="a calibrated model directory (default: the shipped model)")
+    p.add_argument("--out", type=Path, metavar="RESULT.csv|.parquet",
+                   help="write the result table (CSV, or Parquet by its extension)")
+    p.add_argument("--max-rows", type=_positive_int, default=None, metavar="N",
+                   help="score pairs longer than N rows on a random N of them (default: "
+                        "8000, the largest training pairs)")
+    p.add_argument("--n-jobs", type=_n_jobs, default=1, metavar="J",
+                   help="worker processes for every-pair mode; -1 for all cores (default: 1); "
+                        "the result is the same for any J")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_run_direction, check_args=lambda args: _check_direction(p, args))
+
+
+def _check_direction(parser, args) -> None:
+    if (args.x is None) != (args.y is None):
+        parser.error("give both --x and --y, or neither (every pair of columns)")
+    if args.x is not None and args.columns:
+        parser.error("--columns is for every-pair mode (without --x and --y)")
+    if args.out is not None and args.out.suffix.lower() not in (".csv", ".parquet", ".pq"):
+        parser.error(f"--out {args.out}: expected a .csv or .parquet file name")
+
+
+def _run_direction(args) -> int:
+    import pandas as pd
+
+    from ._progress import progress_bar
+    from .tables import (DEFAULT_MAX_ROWS, TABLE_COLUMNS, DirectionModel, direction,
+                            direction_table, read_table)
+    from .io import atomic_path
+
+    start = time.perf_counter()
+    table = read_table(args.table)
+    types = dict(args.types)
+    names = [args.x, args.y] if args.x is not None else (args.columns or list(table.columns))
+    for name in [*names, *types]:
+        if name not in table.columns:
+            shown = ", ".join(map(str, table.columns[:12])) + (
+                ", ..." if table.shape[1] > 12 else "")
+            raise CausepairsError(f"{args.table}: no column {name!r} (columns: {shown})")
+    max_rows = args.max_rows or DEFAULT_MAX_ROWS
+    model = DirectionModel.load(args.model)
+    if args.x is not None:
+        if args.x == args.y:
+            raise CausepairsError(f"--x and --y are the same column {args.x!r}")
+        result = direction(table[args.x], table[args.y], x_type=types.get(args.x),
+                           y_type=types.get(args.y), x_name=args.x, y_name=args.y,
+                           model=model, max_rows=max_rows)
+        print(result)
+        frame = pd.DataFrame([result.as_dict()], columns=list(TABLE_COLUMNS))
+    else:
+        n_pairs = len(names) * (len(names) - 1) // 2
+        unknown = [c for c in types if c not in names]
+        if unknown:
+            raise CausepairsError(f"--type {unknown[0]}: not one of the columns paired")
+        with progress_bar(n_pairs, "direction", quiet=args.quiet) as bar:
+            frame = direction_table(table, columns=names, types=types, model=model,
+                                    n_jobs=args.n_jobs, max_rows=max_rows,
+                                    progress=bar.update)
+        shown = frame.head(20).drop(columns=["note"])
+        print(shown.to_string(index=False, na_rep="-",
+                              float_format=lambda v: f"{v:.3f}"))
+        if len(frame) > 20:
+            print(f"... {len(frame) - 20} more pairs" + (f" in {args.out}" if args.out else
+                                                          " (write them all with --out)"))
+        failed = frame.attrs.get("n_failed", 0)
+        if failed:
+            first = frame.loc[frame["score"].isna()].iloc[0]
+            print(f"causepairs direction: warning: {failed} of {len(frame)} pairs not scored "
+                  f"(NaN rows; first: {first['x']}, {first['y']}: {first['note']})",
+                  file=sys.stderr)
+    if args.out is not None:
+        with atomic_path(args.out) as tmp:
+            if args.out.suffix.lower() == ".csv":
+                frame.to_csv(tmp, index=False, lineterminator="\n")
+            else:
+                frame.to_parquet(tmp, index=False)
+        print(f"wrote {len(frame)} rows to {args.out}")
+    print(f"model {model.path}; {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# model-info and calibrate
+# --------------------------------------------------------------------------------------------
+
+def _add_model_info(sub) -> None:
+    p = sub.add_parser(
+        "model-info", help="print a model's card: recipe, feature set, scores",
+        description="Print the card of a model directory (default: the model shipped with "
+                    "causepairs): how it was trained (pipeline, generator settings, pairs), "
+                    "its feature set, the causepairs and LightGBM versions, its "
+                    "cross-validated and held-out scores, its calibration and, when "
+                    "recorded, the validation-suite table beside the published methods.")
+    p.add_argument("model", nargs="?", type=Path, metavar="MODEL_DIR",
+                   help="a model directory (default: the shipped model)")
+    p.set_defaults(run=_run_model_info)
+
+
+def _run_model_info(args) -> int:
+    from .shipped import format_card
+
+    shipped = args.model is None
+    path = _shipped_model_dir() if shipped else args.model
+    print(format_card(path, shipped=shipped))
+    return 0
+
+
+def _add_calibrate(sub) -> None:
+    p = sub.add_parser(
+        "calibrate", help="fit a model's three-class probabilities on held-out labelled pairs",
+        description="Score held-out labelled pairs (never the training pairs, never a "
+                    "benchmark you will report) with a model and fit the map from its score "
+                    "to P(X->Y), P(Y->X), P(neither), exactly antisymmetric; write it to "
+                    "MODEL_DIR/calibration.json, which causepairs direction needs, and with "
+                    "--report a report with the cross-fitted Brier score and a reliability "
+                    "plot.")
+    p.add_argument("--model", type=Path, required=True, metavar="MODEL_DIR")
+    p.add_argument("--pairs", type=_existing_file, required=True, metavar="P.csv")
+    p.add_argument("--publicinfo", type=_existing_file, required=True, metavar="I.csv")
+    p.add_argument("--target", type=_existing_file, required=True, metavar="T.csv")
+    p.add_argument("--report", type=Path, metavar="DIR",
+                   help="write report.md, report.json and reliability.png here")
+    p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="J", help=N_JOBS_HELP)
+    _add_backend_flags(p)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_run_calibrate, check_args=lambda args: _check_backend_flags(p, args))
+
+
+def _run_calibrate(args) -> int:
+    import warnings
+
+    from .calibration import CALIBRATION_FILE, Calibration, write_calibration_report
+    from .io import read_target
+    from .model import CausalDirectionModel
+
+    model = CausalDirectionModel.load(args.model)
+    target = read_target(args.target)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        scores = _streamed_scores(args, model)
+    for warning in caught:
+        print(f"causepairs calibrate: warning: {warning.message}", file=sys.stderr)
+    _require_same_ids(scores.index, args.pairs, target, args.target)
+    target = target.loc[scores.index, "Target"].to_numpy()
+    scored = np.isfinite(scores.to_numpy())
+    if not scored.all():
+        print(f"causepairs calibrate: warning: {int((~scored).sum())} pairs with no score "
+              "(degenerate) left out", file=sys.stderr)
+    try:
+        calibration = Calibration.fit(scores.to_numpy()[scored], target[scored],
+                                      model_digest=model.metadata_["metadata_sha256"],
+                                      source=f"{int(scored.sum())} pairs of {args.pairs.name}")
+    except ValueError as exc:
+        raise CausepairsError(f"{args.target}: {exc}") from None
+    path = calibration.save(args.model / CALIBRATION_FILE)
+    info = calibration.fit_info
+    print(f"calibrated on {info['n_pairs']} pairs: cross-fitted Brier score {info['brier']:.4f} "
+          f"(class frequencies {info['brier_class_frequencies']:.4f}), log loss "
+          f"{info['log_loss']:.4f}")
+    if args.report is not None:
+        paths = write_calibration_report(calibration, target[scored], args.report)
+        print(f"report: {paths['markdown']}, {paths['reliability']}")
+    print(f"wrote {path}")
+    return 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -801,7 +1023,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                 parser_class=_Parser)
     for add in (_add_generate, _add_check, _add_score, _add_features, _add_train, _add_predict,
-                _add_benchmark, _add_run):
+                _add_direction, _add_model_info, _add_calibrate, _add_benchmark, _add_run):
         add(sub)
     return parser
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["VARIABLE_TYPES", "TYPE_RULE_VERSION", "FEW_LEVELS", "canonical_type",
-           "check_variable_type", "effective_type", "retype_note"]
+           "check_variable_type", "effective_type", "infer_type", "retype_note"]
 
 VARIABLE_TYPES = ("Numerical", "Categorical", "Binary")
 #: Part of every input fingerprint: bump it when the rule of :func:`effective_type` changes,
@@ -87,6 +87,30 @@ def effective_type(values: np.ndarray, declared: str) -> str:
         return declared
     integral = bool(np.all(values == np.round(values)))
     if integral and (n_levels <= FEW_LEVELS or 2 * n_levels <= len(values)):
+        return "Categorical"
+    return "Numerical"
+
+
+def infer_type(values: np.ndarray) -> str:
+    """The type of a variable that comes with none (a column of a user's table).
+
+    The rule, for the variable's finite values (``k`` distinct):
+
+    1. ``k <= 2``: ``Binary``;
+    2. integer values with ``k <= 20`` (:data:`FEW_LEVELS`): ``Categorical`` (integer codes
+       of a few levels, as the challenge's and the generator's categorical variables are);
+    3. anything else: ``Numerical``.
+
+    Stricter than :func:`effective_type`'s rule for a *declared* ``Categorical`` (which
+    also keeps many levels with two samples per level): without a declaration, an integer
+    column such as a count or a year with dozens of values is a measurement. A caller that
+    knows better declares the type, which :func:`effective_type` then checks.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    n_levels = len(np.unique(values))
+    if n_levels <= 2:
+        return "Binary"
+    if n_levels <= FEW_LEVELS and bool(np.all(values == np.round(values))):
         return "Categorical"
     return "Numerical"
 

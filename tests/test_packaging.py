@@ -24,3 +24,12 @@ def test_pipelines_ship_as_package_data():
     assert "causepairs._pipelines = pipelines" in config["options"]["package_dir"]
     assert (ROOT / "pipelines" / "demo.toml").is_file()
     assert (ROOT / "pipelines" / "full.toml").is_file()
+
+
+def test_shipped_model_ships_as_package_data():
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    patterns = config["options.package_data"]["causepairs"].split(",")
+    # Every kind of file scripts/build_pretrained.py writes into causepairs/pretrained/.
+    assert {p.strip() for p in patterns} == {"pretrained/*.txt", "pretrained/*.json"}
+    assert (ROOT / "pipelines" / "pretrained.toml").is_file()

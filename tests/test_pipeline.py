@@ -183,11 +183,15 @@ def test_cli_run_bad_pipeline_exits_1(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("causepairs run: error:") and "unknown key" in err
     assert main(["run", "no-such-pipeline"]) == 1
-    assert "built-in: demo, full" in capsys.readouterr().err
+    assert "built-in: demo, full, pretrained" in capsys.readouterr().err
 
 
 def test_builtin_pipelines_load():
-    assert builtin_pipelines() == ["demo", "full"]
+    assert builtin_pipelines() == ["demo", "full", "pretrained"]
+    pretrained = load_pipeline("pretrained")
+    # The shipped model's pipeline: its held-out set is generated, and calibrates the model.
+    assert pretrained.heldout is not None and pretrained.heldout.generate is not None
+    assert pretrained.feature_set == "fast" and pretrained.train.generate["n_pairs"] == 20000
     demo, full = load_pipeline("demo"), load_pipeline("full")
     assert demo.feature_set == "fast" and full.feature_set == "full"
     for spec in (demo, full):
