@@ -134,6 +134,32 @@ class FeatureSet:
         """Feature rows of the swapped pairs (B, A), from rows of (A, B): no recomputation."""
         return matrix[:, self.mirror_index] * self.mirror_sign
 
+    def __repr__(self) -> str:
+        return f"<FeatureSet {self.name!r}: {len(self.columns)} columns, hash {self.hash}>"
+
+    # A feature set is its spec: it pickles as the spec and resolves again on loading, so
+    # what its families hold (compute functions, cell filters, registry entries) never has
+    # to pickle, and a model that holds one pickles with the standard library.
+    def __reduce__(self):
+        return (_unpickle_feature_set, (self.spec, self.source, self.hash))
+
+    # Immutable: copies (scikit-learn's clone deep-copies parameters) are the set itself.
+    def __copy__(self) -> "FeatureSet":
+        return self
+
+    def __deepcopy__(self, memo) -> "FeatureSet":
+        return self
+
+
+def _unpickle_feature_set(spec: dict, source: str, expected_hash: str) -> FeatureSet:
+    feature_set = _resolve(spec, source)
+    if feature_set.hash != expected_hash:
+        raise FeatureSetError(
+            f"{source}: feature set {feature_set.name!r} was pickled with hash {expected_hash}, "
+            f"this causepairs resolves it to {feature_set.hash} (its features are computed "
+            "differently); recompute the features and refit")
+    return feature_set
+
 
 # ---------------------------------------------------------------------------------------------
 
