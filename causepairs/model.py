@@ -174,6 +174,14 @@ def _as_feature_set(feature_set) -> FeatureSet:
                     f".toml path, got {type(feature_set).__name__}")
 
 
+def _refuse_sparse(X) -> None:
+    from scipy import sparse
+
+    if sparse.issparse(X):
+        raise TypeError("X: sparse input is not supported; features are a dense float matrix "
+                        "(NaN marks a missing value)")
+
+
 class CausalDirectionModel(RegressorMixin, BaseEstimator):
     """Scores the causal direction of pairs from their feature rows, exactly antisymmetric.
 
@@ -221,7 +229,8 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
         Wall time of the last ``fit``.
     """
 
-    def __init__(self, feature_set: FeatureSet | str = "fast", formulation: str = DEFAULT_FORMULATION, *,
+    def __init__(self, feature_set: FeatureSet | str = "fast",
+                 formulation: str = DEFAULT_FORMULATION, *,
                  n_estimators: int = 300, learning_rate: float = 0.05, num_leaves: int = 31,
                  min_child_samples: int = 20, subsample: float = 0.8,
                  colsample_bytree: float = 0.5, reg_lambda: float = 1.0, n_jobs: int = -1,
@@ -289,6 +298,7 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
                 raise ValueError(f"{what}: column {bad[0]!r} has dtype {X[bad[0]].dtype}; "
                                  "features must be float32 or float64")
             return X.to_numpy(dtype=np.float64)
+        _refuse_sparse(X)
         matrix = np.asarray(X)
         if matrix.ndim != 2 or matrix.shape[1] != len(columns):
             raise ValueError(f"{what}: expected a DataFrame with the feature set's columns or a "
@@ -329,6 +339,10 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
         CausalDirectionModel
             ``self``, fitted.
         """
+        if y is None:
+            raise ValueError("y: CausalDirectionModel requires y to be passed, but the target "
+                             "y is None")
+        _refuse_sparse(X)
         if not isinstance(X, pd.DataFrame):
             raise ValueError("X: fit expects a pandas DataFrame with the feature set's columns")
         params = self._lgb_params()
