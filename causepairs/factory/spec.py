@@ -46,7 +46,9 @@ __all__ = ["FeatureSet", "FamilyPlan", "load_feature_set", "builtin_feature_sets
            "FEATURE_CODE_VERSION"]
 
 #: Bump when a change in causepairs alters the value of any existing feature column, so a
-#: saved feature matrix or model refuses to mix with features computed by the new code.
+#: saved feature matrix or model refuses to mix with features computed by the new code. The
+#: golden values in tests/golden/ (tests/factory/test_full_set.py) catch a moved value; bump,
+#: then regenerate them with ``python scripts/regenerate_golden.py``.
 #: 2: ``in=pca1`` columns of a categorical variable with tied largest counts are defined (tie
 #: rule in ``one_hot_pca1``; they were NaN); a pair with a constant variable is an all-NaN
 #: degenerate row; variables beyond 2**+-64 in magnitude are rescaled by a power of two;
