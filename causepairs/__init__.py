@@ -1,33 +1,30 @@
-"""causepairs: predict the causal direction between two observed variables."""
+"""causepairs: predict the causal direction between two observed variables.
+
+The entry points (``generate_pairs``, ``extract_features``, ``load_feature_set``,
+``CausalDirectionModel``, ``PairFeatures``, ``pairs_frame``, ``read_benchmark``) are importable
+from here; each is imported on first use, so ``import causepairs`` stays light.
+"""
 
 __version__ = "0.1.0"
 
-# The entry points, importable from the top level. Each loads its module on first use
-# (PEP 562), so ``import causepairs`` stays fast: NumPy, pandas, Numba and LightGBM load only
-# when something that needs them is touched.
-_LAZY_EXPORTS = {
-    "generate_pairs": "causepairs.synth",
-    "extract_features": "causepairs.factory.extract",
-    "load_feature_set": "causepairs.factory.spec",
-    "CausalDirectionModel": "causepairs.model",
-    "PairFeatures": "causepairs.transformers",
-    "pairs_frame": "causepairs.transformers",
-    "read_benchmark": "causepairs.datasets",
-}
+#: Names exported lazily: attribute -> module that defines it.
+_LAZY = {"generate_pairs": "synth", "extract_features": "factory.extract",
+         "load_feature_set": "factory.spec", "CausalDirectionModel": "model",
+         "PairFeatures": "transformers", "pairs_frame": "transformers",
+         "read_benchmark": "datasets"}
 
-__all__ = ["__version__", *_LAZY_EXPORTS]
+__all__ = ["__version__", *_LAZY]
 
 
 def __getattr__(name):
-    module = _LAZY_EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'causepairs' has no attribute {name!r}")
-    import importlib
+    if name in _LAZY:
+        import importlib
 
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value          # later look-ups skip this function
-    return value
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'causepairs' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted([*globals(), *_LAZY_EXPORTS])
+    return sorted({*globals(), *_LAZY})
