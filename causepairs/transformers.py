@@ -64,6 +64,18 @@ def pairs_frame(pairs, publicinfo=None) -> pd.DataFrame:
                         index=pd.Index(ids, name="SampleID"))
 
 
+def _values(cell, sid: str, column: str) -> np.ndarray:
+    """One variable's values as float64; finiteness and lengths are checked by extraction."""
+    try:
+        values = np.asarray(cell, dtype=np.float64)
+    except (TypeError, ValueError):
+        values = None
+    if values is None or values.ndim != 1:
+        raise InvalidInputError(f"pairs frame: SampleID {sid}: {column} must hold a 1-D array "
+                                f"of numbers, got {type(cell).__name__}")
+    return values
+
+
 def _pairs_and_types(X) -> tuple[list[Pair], pd.DataFrame]:
     """The pairs and the publicinfo frame of a pairs frame (or of generated pairs)."""
     from .synth import SyntheticPairs
@@ -82,7 +94,7 @@ def _pairs_and_types(X) -> tuple[list[Pair], pd.DataFrame]:
                                 f"{', '.join(map(str, X.columns))}); causepairs.pairs_frame "
                                 "builds one")
     ids = [str(sid) for sid in X.index]
-    pairs = [Pair(sid, np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+    pairs = [Pair(sid, _values(a, sid, "A"), _values(b, sid, "B"))
              for sid, a, b in zip(ids, X["A"], X["B"])]
     types = pd.DataFrame({"A type": X["A type"].to_numpy(), "B type": X["B type"].to_numpy()},
                          index=pd.Index(ids, name="SampleID"))

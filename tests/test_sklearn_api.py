@@ -189,6 +189,15 @@ def test_pairs_frame_from_pairs_and_publicinfo(data):
         PairFeatures("fast").fit().transform(listed)
     with pytest.raises(InvalidInputError, match="no column 'B type'"):
         PairFeatures("fast").fit().transform(frame.drop(columns="B type"))
+    bad = frame.copy()
+    bad.iloc[1, bad.columns.get_loc("A")] = "1 2 x"
+    with pytest.raises(InvalidInputError, match=f"SampleID {frame.index[1]}: A must hold a 1-D"):
+        PairFeatures("fast").fit().transform(bad)
+    with_nan = frame["A"].iloc[1].copy()
+    with_nan[0] = np.nan
+    bad.iloc[1, bad.columns.get_loc("A")] = with_nan
+    with pytest.raises(ValueError, match=f"{frame.index[1]}.*NaN"):
+        PairFeatures("fast").fit().transform(bad)
 
 
 def test_pipeline_of_pair_features_and_model(tiny, data, features):
