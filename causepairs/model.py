@@ -31,22 +31,44 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-# LightGBM's OpenMP threads spin while they wait for work. On a machine shared with other jobs
-# (or with our own feature workers) spinning threads starve each other: one 2-thread fit on a
-# loaded 2-core machine took 373 s spinning and 28 s waiting passively. Set before LightGBM
-# loads its OpenMP runtime, which reads it once; a user's own setting wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "passive")
-
-import lightgbm as lgb  # noqa: E402 (after the OpenMP setting above)
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
 
 from . import __version__
 from .errors import CausepairsError
 from .execution import resolve_n_jobs
 from .io import atomic_path
-from .factory.spec import FeatureSet, _resolve
+from .factory.spec import FeatureSet, _resolve, load_feature_set
 from .metrics import bidirectional_auc
+
+_lgb = None
+
+
+def _lightgbm():
+    """LightGBM, imported on first use with its OpenMP threads set to wait passively.
+
+    LightGBM's OpenMP threads spin while they wait for work. On a machine shared with other
+    jobs (or with our own feature workers) spinning threads starve each other: one 2-thread
+    fit on a loaded 2-core machine took 373 s spinning and 28 s waiting passively. LightGBM
+    has no parameter for this; its OpenMP runtime reads ``OMP_WAIT_POLICY`` once, when the
+    library loads. So the variable is set only around that load and then restored: the
+    process environment (and every child process's) stays as the user left it, and a user's
+    own setting wins.
+    """
+    global _lgb
+    if _lgb is None:
+        previous = os.environ.get("OMP_WAIT_POLICY")
+        os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+        try:
+            import lightgbm
+        finally:
+            if previous is None:
+                os.environ.pop("OMP_WAIT_POLICY", None)
+        _lgb = lightgbm
+    return _lgb
+
 
 __all__ = ["DEFAULT_FORMULATION", "FORMULATIONS", "CausalDirectionModel", "cross_validate_model",
            "cv_folds_problem", "ModelLoadError"]
@@ -142,13 +164,35 @@ def _check_columns(columns, expected: tuple[str, ...], what: str) -> None:
     raise ValueError(f"{what}: {problem}; the columns must equal the feature set's, in order")
 
 
-class CausalDirectionModel:
+def _as_feature_set(feature_set) -> FeatureSet:
+    """A loaded feature set from a FeatureSet, a built-in name or a ``.toml`` path."""
+    if isinstance(feature_set, FeatureSet):
+        return feature_set
+    if isinstance(feature_set, (str, os.PathLike)):
+        return load_feature_set(feature_set)
+    raise TypeError(f"feature_set must be a FeatureSet, a built-in name such as 'fast' or a "
+                    f".toml path, got {type(feature_set).__name__}")
+
+
+def _refuse_sparse(X) -> None:
+    from scipy import sparse
+
+    if sparse.issparse(X):
+        raise TypeError("X: sparse input is not supported; features are a dense float matrix "
+                        "(NaN marks a missing value)")
+
+
+class CausalDirectionModel(RegressorMixin, BaseEstimator):
     """Scores the causal direction of pairs from their feature rows, exactly antisymmetric.
+
+    A scikit-learn estimator: it clones, pickles, and works in ``Pipeline``,
+    ``cross_val_score`` and ``GridSearchCV``; its :meth:`score` is the bidirectional AUC.
 
     Parameters
     ----------
-    feature_set : FeatureSet
-        The feature set whose columns the model reads; supplies the A<->B mirror mapping.
+    feature_set : FeatureSet, str or path
+        The feature set whose columns the model reads; supplies the A<->B mirror mapping. A
+        built-in name (``"fast"``, the default) or a ``.toml`` path is loaded by ``fit``.
     formulation : {"regression", "multiclass", "binary_pair"}
         How LightGBM models the target (see the module docstring); default
         :data:`DEFAULT_FORMULATION`.
@@ -173,6 +217,8 @@ class CausalDirectionModel:
 
     Attributes
     ----------
+    feature_set_ : FeatureSet
+        The loaded feature set the model was fitted (or saved) with.
     boosters_ : list of lightgbm.Booster
         One booster (``"regression"``, ``"multiclass"``) or two (``"binary_pair"``).
     n_pairs_ : int
@@ -183,7 +229,8 @@ class CausalDirectionModel:
         Wall time of the last ``fit``.
     """
 
-    def __init__(self, feature_set: FeatureSet, formulation: str = DEFAULT_FORMULATION, *,
+    def __init__(self, feature_set: FeatureSet | str = "fast",
+                 formulation: str = DEFAULT_FORMULATION, *,
                  n_estimators: int = 300, learning_rate: float = 0.05, num_leaves: int = 31,
                  min_child_samples: int = 20, subsample: float = 0.8,
                  colsample_bytree: float = 0.5, reg_lambda: float = 1.0, n_jobs: int = -1,
@@ -201,21 +248,18 @@ class CausalDirectionModel:
         self.random_state = random_state
 
     # -- scikit-learn conventions ------------------------------------------------------------
+    # get_params / set_params come from BaseEstimator, read off __init__'s signature.
 
-    def get_params(self, deep: bool = True) -> dict:
-        """Constructor parameters, ``feature_set`` included."""
-        return {"feature_set": self.feature_set,
-                **{name: getattr(self, name) for name in _PARAM_NAMES}}
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True          # LightGBM treats NaN as missing
+        tags.regressor_tags.poor_score = True     # a score is an AUC, not an R^2
+        return tags
 
-    def set_params(self, **params) -> "CausalDirectionModel":
-        """Set constructor parameters; returns ``self``."""
-        for name, value in params.items():
-            if name != "feature_set" and name not in _PARAM_NAMES:
-                raise ValueError(f"unknown parameter {name!r}")
-            setattr(self, name, value)
-        return self
+    def _more_tags(self):                          # the same, for scikit-learn < 1.6
+        return {"allow_nan": True, "poor_score": True}
 
-    def __repr__(self) -> str:
+    def __repr__(self, N_CHAR_MAX: int = 700) -> str:
         name = getattr(self.feature_set, "name", self.feature_set)
         return (f"CausalDirectionModel(feature_set={name!r}, "
                 f"formulation={self.formulation!r}, n_estimators={self.n_estimators})")
@@ -244,9 +288,9 @@ class CausalDirectionModel:
         }
         return params
 
-    def _matrix(self, X, what: str) -> np.ndarray:
+    def _matrix(self, X, what: str, feature_set: FeatureSet) -> np.ndarray:
         """Feature rows as float64 (float32 converts exactly), after checking the columns."""
-        columns = self.feature_set.columns
+        columns = feature_set.columns
         if isinstance(X, pd.DataFrame):
             _check_columns(X.columns, columns, what)
             bad = [c for c, t in X.dtypes.items() if t not in (np.float32, np.float64)]
@@ -254,6 +298,7 @@ class CausalDirectionModel:
                 raise ValueError(f"{what}: column {bad[0]!r} has dtype {X[bad[0]].dtype}; "
                                  "features must be float32 or float64")
             return X.to_numpy(dtype=np.float64)
+        _refuse_sparse(X)
         matrix = np.asarray(X)
         if matrix.ndim != 2 or matrix.shape[1] != len(columns):
             raise ValueError(f"{what}: expected a DataFrame with the feature set's columns or a "
@@ -294,15 +339,20 @@ class CausalDirectionModel:
         CausalDirectionModel
             ``self``, fitted.
         """
+        if y is None:
+            raise ValueError("y: CausalDirectionModel requires y to be passed, but the target "
+                             "y is None")
+        _refuse_sparse(X)
         if not isinstance(X, pd.DataFrame):
             raise ValueError("X: fit expects a pandas DataFrame with the feature set's columns")
         params = self._lgb_params()
-        matrix = self._matrix(X, "X")
+        feature_set = _as_feature_set(self.feature_set)
+        matrix = self._matrix(X, "X", feature_set)
         target = self._target(y, X, len(matrix))
         if len(matrix) < 2:
             raise ValueError("X: need at least two pairs to fit")
         started = time.perf_counter()
-        rows = np.vstack([matrix, self.feature_set.mirror(matrix)])
+        rows = np.vstack([matrix, feature_set.mirror(matrix)])
         labels = np.concatenate([target, -target])
         names = [f"f{i}" for i in range(matrix.shape[1])]
         if self.formulation == "regression":
@@ -314,13 +364,15 @@ class CausalDirectionModel:
                     ({"objective": "binary"}, (labels == -1).astype(np.float64))]
         boosters = []
         for extra, label in jobs:
-            data = lgb.Dataset(rows, label=label, feature_name=names,
+            data = _lightgbm().Dataset(rows, label=label, feature_name=names,
                                params={"verbose": -1}, free_raw_data=True)
-            booster = lgb.train({**params, **extra}, data, num_boost_round=self.n_estimators)
+            booster = _lightgbm().train({**params, **extra}, data,
+                                        num_boost_round=self.n_estimators)
             # Round-trip through the text format so the model in memory is exactly the one
             # that save() writes: predictions before saving and after loading then agree bitwise.
-            boosters.append(lgb.Booster(model_str=booster.model_to_string()))
+            boosters.append(_lightgbm().Booster(model_str=booster.model_to_string()))
         self.boosters_ = boosters
+        self.feature_set_ = feature_set
         self.n_features_in_ = matrix.shape[1]
         self.n_pairs_ = int(len(matrix))
         self.class_counts_ = {str(v): int((target == v).sum()) for v in (-1, 0, 1)}
@@ -328,8 +380,9 @@ class CausalDirectionModel:
         return self
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "boosters_"):
-            raise ValueError("this CausalDirectionModel is not fitted; call fit first")
+        # NotFittedError is a ValueError too.
+        check_is_fitted(self, "boosters_", msg="this CausalDirectionModel is not fitted; "
+                                                "call fit first")
 
     def _row_scores(self, matrix: np.ndarray) -> np.ndarray:
         """The un-antisymmetrised per-row score ``g``."""
@@ -357,14 +410,25 @@ class CausalDirectionModel:
             float64 scores, with ``predict(mirror(X)) == -predict(X)`` exactly.
         """
         self._check_fitted()
-        matrix = self._matrix(X, "X")
+        matrix = self._matrix(X, "X", self.feature_set_)
         if len(matrix) == 0:
             return np.empty(0, dtype=np.float64)
         # Forward and mirrored rows in one call; mirror(mirror(x)) == x bitwise (signs are
         # +-1), so swapping A and B swaps the two halves and a - b becomes exactly -(b - a).
-        both = self._row_scores(np.vstack([matrix, self.feature_set.mirror(matrix)]))
+        both = self._row_scores(np.vstack([matrix, self.feature_set_.mirror(matrix)]))
         forward, backward = both[:len(matrix)], both[len(matrix):]
         return (forward - backward) * 0.5
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Bidirectional AUC of the direction scores of ``X`` against ``y`` in {-1, 0, 1}.
+
+        The challenge's metric (:func:`causepairs.metrics.bidirectional_auc`), so that
+        ``cross_val_score`` and ``GridSearchCV`` rank models by it; unweighted.
+        """
+        if sample_weight is not None:
+            raise ValueError("score: sample weights are not supported by the bidirectional AUC")
+        target = self._target(y, X, len(X))
+        return float(bidirectional_auc(target, self.predict(X)))
 
     def feature_importances(self, kind: str = "gain") -> pd.Series:
         """Importance of each feature column, summed over the model's boosters.
@@ -382,10 +446,10 @@ class CausalDirectionModel:
         self._check_fitted()
         if kind not in ("gain", "split"):
             raise ValueError(f"kind must be 'gain' or 'split', got {kind!r}")
-        total = np.zeros(len(self.feature_set.columns))
+        total = np.zeros(len(self.feature_set_.columns))
         for booster in self.boosters_:
             total += booster.feature_importance(importance_type=kind)
-        return pd.Series(total, index=pd.Index(self.feature_set.columns, name="column"),
+        return pd.Series(total, index=pd.Index(self.feature_set_.columns, name="column"),
                          name=kind)
 
     # -- persistence -------------------------------------------------------------------------
@@ -429,12 +493,12 @@ class CausalDirectionModel:
         metadata = {
             "format_version": MODEL_FORMAT_VERSION,
             "causepairs_version": __version__,
-            "lightgbm_version": lgb.__version__,
+            "lightgbm_version": _lightgbm().__version__,
             "formulation": self.formulation,
             "params": params,
-            "feature_set": {"name": self.feature_set.name, "hash": self.feature_set.hash,
-                            "source": self.feature_set.source, "spec": self.feature_set.spec},
-            "columns": list(self.feature_set.columns),
+            "feature_set": {"name": self.feature_set_.name, "hash": self.feature_set_.hash,
+                            "source": self.feature_set_.source, "spec": self.feature_set_.spec},
+            "columns": list(self.feature_set_.columns),
             "training": summary,
             "cv_scores": dict(cv_scores) if cv_scores is not None else None,
             "model_files": hashes,
@@ -553,8 +617,8 @@ class CausalDirectionModel:
             raise ModelLoadError(f"{meta_path}: formulation {model.formulation!r} does not "
                                  f"match its {len(texts)} model file(s)")
         try:
-            model.boosters_ = [lgb.Booster(model_str=text) for text in texts]
-        except lgb.basic.LightGBMError as exc:
+            model.boosters_ = [_lightgbm().Booster(model_str=text) for text in texts]
+        except _lightgbm().basic.LightGBMError as exc:
             # Only reachable when a file and both recorded hashes were edited together.
             raise ModelLoadError(f"{directory}: a model file is not a LightGBM text model "
                                  f"({' '.join(str(exc).split())})") from None
@@ -562,6 +626,7 @@ class CausalDirectionModel:
             raise ModelLoadError(f"{directory}: a model file expects "
                                  f"{model.boosters_[0].num_feature()} features, the metadata "
                                  f"lists {len(columns)} columns")
+        model.feature_set_ = feature_set
         model.n_features_in_ = len(columns)
         training = meta.get("training") or {}
         model.n_pairs_ = training.get("n_pairs")

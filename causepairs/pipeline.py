@@ -52,7 +52,6 @@ import pandas as pd
 from . import __version__
 from .errors import CausepairsError
 from .io import atomic_path
-from .types import TYPE_RULE_VERSION
 
 __all__ = ["DataSpec", "PipelineError", "PipelineSpec", "PipelineResult", "builtin_pipelines",
            "load_pipeline", "run_pipeline"]
@@ -501,6 +500,28 @@ def _fingerprint(*parts) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _drop_parts_of_other_code(out: Path, feature_set) -> None:
+    """Delete the step's part store if other code computed it, so the step starts it again.
+
+    A features step reruns when its fingerprint changed; parts whose manifest records another
+    causepairs version, ``FEATURE_CODE_VERSION``, feature set or type rule hold values of the
+    old code and must not be resumed. The pipeline owns the directory, so it recomputes it
+    (``causepairs features --out``, whose directory is the user's, refuses instead). Parts of
+    the same code are kept: an edited input recomputes only the chunks that changed.
+    """
+    import shutil
+
+    from .factory.extract import feature_code_identity
+    from .parts import read_store_facts
+
+    facts = read_store_facts(out)
+    if facts is None:
+        return
+    manifest, _ = facts
+    if any(manifest.get(k) != v for k, v in feature_code_identity(feature_set).items()):
+        shutil.rmtree(out)
+
+
 def _file_stamp(path: Path) -> list:
     """A file's identity for a step's fingerprint: its path and a digest of its bytes.
 
@@ -667,17 +688,19 @@ class _Runner:
                      paths["recipes"], key)
 
     def features(self, data: _Data, feature_set) -> tuple[Path, str]:
-        from .factory.extract import ExtractionReport, extract_features
+        from .factory.extract import ExtractionReport, extract_features, feature_code_identity
 
         out = self.out / "features" / f"{data.spec.name}.parquet"
-        # The package version and the type rule too: a kernel fix must not reuse old parts
-        # (the parts also carry a fingerprint of their input, see extract_features).
-        key = _fingerprint("features", data.key, feature_set.hash, self.spec.chunk_size,
-                           __version__, TYPE_RULE_VERSION)
+        # The code that computes the values too (package version, FEATURE_CODE_VERSION, type
+        # rule): a kernel change must not reuse old parts (the parts also carry a fingerprint
+        # of their input, see extract_features).
+        key = _fingerprint("features", data.key, self.spec.chunk_size,
+                           feature_code_identity(feature_set))
 
         def compute():
             import warnings
 
+            _drop_parts_of_other_code(out, feature_set)
             report = ExtractionReport()
             total = len(pd.read_csv(data.publicinfo, usecols=[0]))
             with self.bar(total, f"features {data.spec.name}") as bar, \
@@ -703,7 +726,7 @@ class _Runner:
         columns, reuses them, and an added set costs only its own features.
         """
         from .benchmark import benchmark_fingerprint, score_table
-        from .factory.extract import ExtractionReport, extract_features
+        from .factory.extract import ExtractionReport, extract_features, feature_code_identity
 
         feature_set = model.feature_set
         columns = list(feature_set.columns)
@@ -711,12 +734,12 @@ class _Runner:
         for bench in suite.benchmarks:
             out = self.out / "features" / "benchmark" / f"{_file_name(bench.name)}.parquet"
             key = _fingerprint("features:benchmark", benchmark_fingerprint(bench),
-                               feature_set.hash, self.spec.chunk_size, __version__,
-                               TYPE_RULE_VERSION)
+                               self.spec.chunk_size, feature_code_identity(feature_set))
 
             def compute(bench=bench, out=out):
                 import warnings
 
+                _drop_parts_of_other_code(out, feature_set)
                 report = ExtractionReport()
                 with self.bar(len(bench), f"features {bench.name}") as bar, \
                         warnings.catch_warnings(record=True) as caught:

@@ -35,11 +35,27 @@ from .compute import ENGINES, compute_pair
 from .spec import FeatureSet, _resolve, load_feature_set
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "ExtractionReport", "extract_features", "iter_feature_blocks",
-           "warm_up"]
+           "warm_up", "feature_code_identity"]
 
 #: Pairs per task and per Parquet part: ~1-5 s of work on the full set, enough to hide the
 #: per-task and per-part overheads, small enough to lose little on a crash.
 DEFAULT_CHUNK_SIZE = 32
+
+
+def feature_code_identity(feature_set: FeatureSet) -> dict:
+    """What decides a feature set's values besides the pairs: the set's hash (its spec, its
+    columns and ``FEATURE_CODE_VERSION``), ``FEATURE_CODE_VERSION`` itself, the causepairs
+    version and the type rule's version.
+
+    Stored features (a part store's manifest, a pipeline step's fingerprint) are reused only
+    when all of these are equal: a kernel change must not resume parts the old code computed.
+    """
+    from .. import __version__
+    from . import spec
+
+    return {"feature_set_hash": feature_set.hash,
+            "feature_code_version": spec.FEATURE_CODE_VERSION,
+            "causepairs_version": __version__, "type_rule_version": TYPE_RULE_VERSION}
 
 
 @dataclass
@@ -495,17 +511,15 @@ def extract_features(pairs, publicinfo=None, feature_set="fast", *, n_jobs: int 
 
     ids, rows, fingerprints = _plan_rows(pairs, publicinfo, report)
     n_chunks = -(-len(ids) // chunk_size)
-    key = feature_set.hash
     store = None
     if out is not None:
         from ..parts import PartStore
 
-        store = PartStore(out, {"feature_set": feature_set.name, "feature_set_hash": key,
-                                "engine": engine,
+        store = PartStore(out, {"feature_set": feature_set.name, "engine": engine,
                                 "n_columns": len(feature_set), "chunk_size": chunk_size,
                                 "n_pairs": len(ids), "first_id": ids[0] if ids else "",
                                 "last_id": ids[-1] if ids else "",
-                                "type_rule_version": TYPE_RULE_VERSION},
+                                **feature_code_identity(feature_set)},
                            fingerprints=[_chunk_fingerprint(fingerprints[i * chunk_size:
                                                                          (i + 1) * chunk_size])
                                          for i in range(n_chunks)])

@@ -46,7 +46,9 @@ __all__ = ["FeatureSet", "FamilyPlan", "load_feature_set", "builtin_feature_sets
            "FEATURE_CODE_VERSION"]
 
 #: Bump when a change in causepairs alters the value of any existing feature column, so a
-#: saved feature matrix or model refuses to mix with features computed by the new code.
+#: saved feature matrix or model refuses to mix with features computed by the new code. The
+#: golden values in tests/golden/ (tests/factory/test_full_set.py) catch a moved value; bump,
+#: then regenerate them with ``python scripts/regenerate_golden.py``.
 #: 2: ``in=pca1`` columns of a categorical variable with tied largest counts are defined (tie
 #: rule in ``one_hot_pca1``; they were NaN); a pair with a constant variable is an all-NaN
 #: degenerate row; variables beyond 2**+-64 in magnitude are rescaled by a power of two;
@@ -133,6 +135,32 @@ class FeatureSet:
     def mirror(self, matrix: np.ndarray) -> np.ndarray:
         """Feature rows of the swapped pairs (B, A), from rows of (A, B): no recomputation."""
         return matrix[:, self.mirror_index] * self.mirror_sign
+
+    def __repr__(self) -> str:
+        return f"<FeatureSet {self.name!r}: {len(self.columns)} columns, hash {self.hash}>"
+
+    # A feature set is its spec: it pickles as the spec and resolves again on loading, so
+    # what its families hold (compute functions, cell filters, registry entries) never has
+    # to pickle, and a model that holds one pickles with the standard library.
+    def __reduce__(self):
+        return (_unpickle_feature_set, (self.spec, self.source, self.hash))
+
+    # Immutable: copies (scikit-learn's clone deep-copies parameters) are the set itself.
+    def __copy__(self) -> "FeatureSet":
+        return self
+
+    def __deepcopy__(self, memo) -> "FeatureSet":
+        return self
+
+
+def _unpickle_feature_set(spec: dict, source: str, expected_hash: str) -> FeatureSet:
+    feature_set = _resolve(spec, source)
+    if feature_set.hash != expected_hash:
+        raise FeatureSetError(
+            f"{source}: feature set {feature_set.name!r} was pickled with hash {expected_hash}, "
+            f"this causepairs resolves it to {feature_set.hash} (its features are computed "
+            "differently); recompute the features and refit")
+    return feature_set
 
 
 # ---------------------------------------------------------------------------------------------
