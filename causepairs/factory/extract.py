@@ -19,6 +19,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import sys
+import threading
+import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, NamedTuple
@@ -202,21 +205,49 @@ def _join_chunk(task, results: list) -> _ChunkResult:
 _CHUNK_RECOVERY = Recovery(split=_split_chunk, join=_join_chunk)
 
 
+#: A warm-up still running after this many seconds is compiling, not loading Numba's cache
+#: (loading the whole fast set takes about a second): then say so, once, on stderr.
+COMPILE_NOTICE_AFTER_SECONDS = 3.0
+
+
 def warm_up(feature_set: FeatureSet, engine: str = "numba") -> None:
     """Compile (or load from Numba's disk cache) every kernel the set uses, in this process.
 
     Run before worker processes start, so they only read the cache: concurrent first writes
     of Numba's cache are a known source of crashes, and every worker compiling again would
-    multiply the start-up time.
+    multiply the start-up time. A first run after installing compiles for a minute or so with
+    nothing else to show; a notice on stderr says what is happening and, at the end, how long
+    it took, so a silent 0% progress bar is never all a user sees.
     """
     rng = np.random.default_rng(0)
     x = np.round(rng.standard_normal(64) * 10000.0)
     y = np.round(np.tanh(x / 10000.0) * 10000.0 + rng.standard_normal(64) * 3000.0)
     c = rng.integers(1, 5, size=64).astype(np.float64)
     z = rng.integers(0, 2, size=64).astype(np.float64)
-    for a, b, ta, tb in ((x, y, "Numerical", "Numerical"), (c, y, "Categorical", "Numerical"),
-                         (x, z, "Numerical", "Binary")):
-        compute_pair(feature_set, a, b, ta, tb, engine=engine)
+    started = time.perf_counter()
+    finished = threading.Event()
+    noticed = threading.Event()
+
+    def notice() -> None:
+        if not finished.wait(COMPILE_NOTICE_AFTER_SECONDS):
+            noticed.set()
+            print(f"causepairs: compiling the feature kernels of set {feature_set.name!r} with "
+                  "Numba (first run only; cached for later runs)...", file=sys.stderr, flush=True)
+
+    watcher = threading.Thread(target=notice, daemon=True)
+    if engine == "numba":
+        watcher.start()
+    try:
+        for a, b, ta, tb in ((x, y, "Numerical", "Numerical"), (c, y, "Categorical", "Numerical"),
+                             (x, z, "Numerical", "Binary")):
+            compute_pair(feature_set, a, b, ta, tb, engine=engine)
+    finally:
+        finished.set()
+        if watcher.is_alive():
+            watcher.join()
+    if noticed.is_set():
+        print(f"causepairs: compiled in {time.perf_counter() - started:.0f} s", file=sys.stderr,
+              flush=True)
 
 
 def _warm_up_in_worker(spec: dict, source: str, key: str, engine: str) -> None:

@@ -224,3 +224,32 @@ def test_bad_pair_in_a_batch_is_counted_not_fatal(fast, pairs):
         frame = extract_features(batch, info, fast, report=report)
     assert report.degenerate == ["short"]
     assert frame.loc["short"].isna().all() and not frame.iloc[0].isna().all()
+
+
+def test_a_slow_warm_up_says_it_is_compiling_once(fast, monkeypatch, capsys):
+    import time
+
+    from causepairs.factory import extract
+
+    real = extract.compute_pair
+
+    def slow_compute(*args, **kwargs):
+        time.sleep(0.05)       # stands in for Numba compiling on a first run
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(extract, "COMPILE_NOTICE_AFTER_SECONDS", 0.01)
+    monkeypatch.setattr(extract, "compute_pair", slow_compute)
+    extract.warm_up(fast)
+    err = capsys.readouterr().err
+    assert err.count("compiling the feature kernels of set 'fast'") == 1
+    assert err.count("compiled in") == 1
+
+
+def test_a_fast_warm_up_is_silent(fast, monkeypatch, capsys):
+    from causepairs.factory import extract
+
+    extract.warm_up(fast)                        # compiles now if nothing else did before
+    capsys.readouterr()
+    monkeypatch.setattr(extract, "COMPILE_NOTICE_AFTER_SECONDS", 60.0)
+    extract.warm_up(fast)
+    assert "compil" not in capsys.readouterr().err
