@@ -42,12 +42,19 @@ from causepairs.model import CausalDirectionModel, cross_validate_model
 FITTED_FAMILIES = ("regression", "classification")
 #: The principled direction scores (ANM, IGCI, RECI, CDS, QCCD, LOCI, SLOPE-like).
 PRINCIPLED_FAMILIES = ("causal",)
+#: Each variable's own shape, type and the pair's size.
+MARGINAL_FAMILIES = ("univariate", "type", "size")
 
 VARIANTS = {
     "all": lambda family: True,
     "no_fitted": lambda family: family not in FITTED_FAMILIES,
     "fitted_only": lambda family: family in FITTED_FAMILIES,
     "principled_only": lambda family: family in PRINCIPLED_FAMILIES,
+    # Without the variables' own shapes (entropy, moments, distinct values): the cues a
+    # generator's choice of cause and noise distributions decides most directly.
+    "no_fitted_no_marginals": lambda family: family not in FITTED_FAMILIES + MARGINAL_FAMILIES,
+    # The same, keeping the declared types and the size (what a categorical pair needs).
+    "no_fitted_no_shapes": lambda family: family not in FITTED_FAMILIES + ("univariate",),
 }
 
 
