@@ -191,7 +191,7 @@ def test_builtin_pipelines_load():
     pretrained = load_pipeline("pretrained")
     # The shipped model's pipeline: its held-out set is generated, and calibrates the model.
     assert pretrained.heldout is not None and pretrained.heldout.generate is not None
-    assert pretrained.feature_set == "transfer" and pretrained.train.generate["n_pairs"] == 20000
+    assert pretrained.feature_set == "transfer" and pretrained.train.generate["n_pairs"] == 30000
     demo, full = load_pipeline("demo"), load_pipeline("full")
     assert demo.feature_set == "fast" and full.feature_set == "full"
     for spec in (demo, full):
