@@ -18,8 +18,8 @@ from .spec import FeatureSet
 from ..types import check_variable_type
 from .views import VariableViews
 
-__all__ = ["ENGINES", "MIN_SAMPLES", "SCALE_LIMITS", "PairContext", "PairResult", "compute_pair",
-           "power_of_two_rescale"]
+__all__ = ["DIFF_TIE_TOLERANCE", "ENGINES", "MIN_SAMPLES", "SCALE_LIMITS", "PairContext",
+           "PairResult", "compute_pair", "direction_difference", "power_of_two_rescale"]
 
 #: ``numba``: the kernels; ``reference``: their slow twins in ``causepairs.kernels.reference``
 #: (scikit-learn, SciPy, NumPy), for checking the kernels and as the benchmarks' baseline.
@@ -36,6 +36,24 @@ MIN_SAMPLES = 10
 #: every scale-free feature is bit for bit what it would be at the original scale; the features
 #: that measure scale (differential entropies) are those of the rescaled variable.
 SCALE_LIMITS = (2.0 ** -64, 2.0 ** 64)
+
+#: A ``diff`` column whose two directions agree to this relative tolerance is exactly 0. Many
+#: measures are equal both ways in exact arithmetic (the conditional entropies of two
+#: continuous variables binned into equal-frequency bins, on one pair in five) and differ only
+#: by rounding, +-1e-16, whose sign is noise; a tree that splits at 0 then turned such noise,
+#: and the ~1e-13 by which the kernels and their references differ, into a different score.
+DIFF_TIE_TOLERANCE = 1e-10
+
+
+def direction_difference(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """``first - second``, exactly 0 where the two agree to :data:`DIFF_TIE_TOLERANCE`
+    (relative to the larger magnitude); NaN where either is. Exactly antisymmetric."""
+    with np.errstate(invalid="ignore"):       # inf - inf is NaN, as it always was
+        difference = first - second
+        tied = np.abs(difference) <= DIFF_TIE_TOLERANCE * np.maximum(np.abs(first),
+                                                                    np.abs(second))
+    difference[tied] = 0.0
+    return difference
 
 
 class PairContext:
@@ -143,7 +161,7 @@ def compute_pair(feature_set: FeatureSet, a, b, a_type: str, b_type: str, *,
             for scope, slots in positions.items():
                 if scope == "diff":
                     first, second = plan.directions
-                    values[slots] = computed[first] - computed[second]
+                    values[slots] = direction_difference(computed[first], computed[second])
                 else:
                     values[slots] = computed[scope]
     return PairResult(values, errors, rescaled=rescaled)

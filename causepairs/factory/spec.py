@@ -53,7 +53,9 @@ __all__ = ["FeatureSet", "FamilyPlan", "load_feature_set", "builtin_feature_sets
 #: rule in ``one_hot_pca1``; they were NaN); a pair with a constant variable is an all-NaN
 #: degenerate row; variables beyond 2**+-64 in magnitude are rescaled by a power of two;
 #: classification cells on a target with more than 64 categories are NaN.
-FEATURE_CODE_VERSION = 2
+#: 3: a ``diff`` column whose two directions agree to 1e-10 (relative) is exactly 0
+#: (``compute.direction_difference``); it was their rounding noise, e.g. +-4e-16.
+FEATURE_CODE_VERSION = 3
 
 _SCOPES = {"directional": ("A>B", "B>A", "diff"), "univariate": ("A", "B", "diff"),
            "symmetric": ("sym",)}

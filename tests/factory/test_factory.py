@@ -226,6 +226,33 @@ def test_bad_pair_in_a_batch_is_counted_not_fatal(fast, pairs):
     assert frame.loc["short"].isna().all() and not frame.iloc[0].isna().all()
 
 
+def test_direction_difference_is_zero_on_rounding_ties_and_antisymmetric():
+    from causepairs.factory.compute import DIFF_TIE_TOLERANCE, direction_difference
+
+    first = np.array([0.5, 1.0, 2.0, np.nan, 1e-300, 3.0, np.inf, -1.0])
+    second = np.array([0.5 + 4e-16, 1.0 - 1e-12, 1.5, 1.0, 0.0, np.nan, np.inf, -1.0])
+    forward = direction_difference(first, second)
+    backward = direction_difference(second, first)
+    np.testing.assert_array_equal(forward[[0, 1, 7]], 0.0)     # rounding ties are exactly 0
+    assert forward[2] == 0.5 and forward[4] == 1e-300          # real differences are kept
+    assert np.isnan(forward[[3, 5, 6]]).all()                  # NaN in, NaN out (inf - inf)
+    np.testing.assert_array_equal(forward, -backward)
+    assert direction_difference(np.array([1.0]), np.array([1.0 + 10 * DIFF_TIE_TOLERANCE]))[0] != 0
+
+
+def test_tied_directions_give_the_same_zero_on_both_engines(fast):
+    # Two continuous variables without ties fill equal-frequency bins alike, so their
+    # conditional entropies are equal both ways; the two engines round them differently.
+    rng = np.random.default_rng(5)
+    a = rng.normal(size=500)
+    b = np.tanh(a) + 0.3 * rng.normal(size=500)
+    columns = list(fast.columns)
+    for engine in ("numba", "reference"):
+        values = compute_pair(fast, a, b, "Numerical", "Numerical", engine=engine).values
+        for name in ("diff|out=eqfreq5|cond_entropy", "diff|out=eqfreq10|cond_entropy"):
+            assert values[columns.index(name)] == 0.0, (engine, name)
+
+
 def test_a_slow_warm_up_says_it_is_compiling_once(fast, monkeypatch, capsys):
     import time
 
