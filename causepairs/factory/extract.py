@@ -34,6 +34,7 @@ from ..execution import Crashed, Recovery, map_ordered
 from ..io import Pair, check_dataset, check_sample_id, iter_pair_chunks, pair_fingerprint
 from ..types import (TYPE_RULE_VERSION, VARIABLE_TYPES, canonical_type, effective_type,
                      retype_note)
+from . import kernel_cache
 from .compute import ENGINES, compute_pair
 from .spec import FeatureSet, _resolve, load_feature_set
 
@@ -248,6 +249,8 @@ def warm_up(feature_set: FeatureSet, engine: str = "numba") -> None:
     if noticed.is_set():
         print(f"causepairs: compiled in {time.perf_counter() - started:.0f} s", file=sys.stderr,
               flush=True)
+    if engine == "numba" and not kernel_cache.is_warm(feature_set):
+        kernel_cache.mark_warm(feature_set)
 
 
 def _warm_up_in_worker(spec: dict, source: str, key: str, engine: str) -> None:
