@@ -45,7 +45,7 @@ from .types import FEW_LEVELS, canonical_type, effective_type, infer_type, VARIA
 
 __all__ = ["CARD_FILE", "DEFAULT_MAX_ROWS", "DirectionModel", "DirectionResult",
            "MODEL_ENV", "TABLE_COLUMNS", "default_model_dir", "direction", "direction_table",
-           "prepare_column", "read_card", "read_table"]
+           "REFERENCE_ENGINE_MAX_ROWS", "prepare_column", "read_card", "read_table"]
 
 #: The file of a shipped model's card (recipe and scores), beside ``metadata.json``.
 CARD_FILE = "card.json"
@@ -55,6 +55,13 @@ MODEL_ENV = "CAUSEPAIRS_MODEL"
 #: some features cost more than linear time in the number of rows.
 DEFAULT_MAX_ROWS = 8000
 _SUBSAMPLE_SEED = 0
+#: While Numba's cache does not yet hold the model's kernels, :func:`direction` computes the
+#: features of a pair of at most this many rows with the reference engine: plain NumPy/SciPy
+#: code that agrees with the kernels to ~1e-13 and needs no compiling (about 1 s at 1,000 rows
+#: and 2-3 s at 3,000 on one core; some of its measures are O(n^2)), where compiling takes
+#: 25-100 s. Longer pairs, and every table, compile once instead.
+REFERENCE_ENGINE_MAX_ROWS = 3000
+ENGINE_CHOICES = ("auto", "numba", "reference")
 
 
 def _min_rows() -> int:
@@ -338,7 +345,7 @@ def _pair_rows(a: _Column, b: _Column, max_rows: int | None):
 
 
 def _score_pairs(model: DirectionModel, rows: list[tuple], *, n_jobs: int, progress,
-                 backend: str = "joblib", chunk_size: int = 4):
+                 backend: str = "joblib", chunk_size: int = 4, engine: str = "numba"):
     """Scores and probabilities of ``(id, x, y, x_type, y_type)`` rows, in order; the
     extraction report (degenerate and crashed pairs have NaN rows)."""
     from .factory.extract import ExtractionReport, iter_feature_blocks
@@ -354,7 +361,7 @@ def _score_pairs(model: DirectionModel, rows: list[tuple], *, n_jobs: int, progr
     scores, probabilities = [], []
     blocks = iter_feature_blocks(pairs, info, model.model.feature_set, n_jobs=n_jobs,
                                  chunk_size=chunk_size, backend=backend, progress=progress,
-                                 report=report)
+                                 report=report, engine=engine)
     for ids, matrix in blocks:
         frame = pd.DataFrame(matrix, index=ids, columns=columns, copy=False)
         s, p = model.scores_and_probabilities(frame)
@@ -374,9 +381,24 @@ def _name_of(values, given: str | None, default: str) -> str:
     return str(name) if name is not None else default
 
 
+def _engine_for_one_pair(engine: str, feature_set, n_rows: int) -> str:
+    """``engine`` itself, or for ``"auto"``: Numba when its cache holds the set's kernels or the
+    pair is too long for the reference engine to be quicker than compiling; else the reference
+    engine (see :data:`REFERENCE_ENGINE_MAX_ROWS`)."""
+    if engine not in ENGINE_CHOICES:
+        raise ValueError(f"engine must be one of {ENGINE_CHOICES}, got {engine!r}")
+    if engine != "auto":
+        return engine
+    from .factory import kernel_cache
+
+    if n_rows > REFERENCE_ENGINE_MAX_ROWS or kernel_cache.is_warm(feature_set):
+        return "numba"
+    return "reference"
+
+
 def direction(x, y, *, x_type: str | None = None, y_type: str | None = None,
               x_name: str | None = None, y_name: str | None = None, model=None,
-              max_rows: int | None = DEFAULT_MAX_ROWS) -> DirectionResult:
+              max_rows: int | None = DEFAULT_MAX_ROWS, engine: str = "auto") -> DirectionResult:
     """The causal direction between two variables observed together.
 
     Parameters
@@ -392,6 +414,11 @@ def direction(x, y, *, x_type: str | None = None, y_type: str | None = None,
         A calibrated model directory; default the shipped model.
     max_rows : int or None
         Subsample longer pairs to this many rows (None: never).
+    engine : {"auto", "numba", "reference"}
+        How the features are computed. ``"auto"``: the compiled Numba kernels, except on a
+        first call, before they are compiled and cached, for a pair of at most
+        :data:`REFERENCE_ENGINE_MAX_ROWS` rows: then the reference engine answers at once
+        (same features to ~1e-13; the note says so) instead of compiling for 25-100 s.
 
     Returns
     -------
@@ -421,11 +448,16 @@ def direction(x, y, *, x_type: str | None = None, y_type: str | None = None,
         if values.min() == values.max():
             raise InvalidInputError(f"{column}: constant on the {len(values)} complete rows; "
                                     "a constant carries no information about direction")
+    engine = _engine_for_one_pair(engine, model.model.feature_set, len(xs))
+    if engine == "reference":
+        note = "; ".join(filter(None, [note, "features by the reference engine (Numba's "
+                                       "kernels not compiled yet)"]))
     with warnings.catch_warnings():
         # Both types are settled above; a retyping note is in the result, not a warning.
         warnings.simplefilter("ignore", RuntimeWarning)
         scores, proba, report = _score_pairs(model, [("pair", xs, ys, a.kind, b.kind)],
-                                             n_jobs=1, progress=None, backend="serial")
+                                             n_jobs=1, progress=None, backend="serial",
+                                             engine=engine)
     p = proba[0]
     return DirectionResult(x_name, y_name, _verdict(x_name, y_name, p), float(p[0]), float(p[1]),
                            float(p[2]), float(scores[0]), a.kind, b.kind, int(len(xs)),

@@ -121,6 +121,27 @@ def test_direction_is_exactly_antisymmetric_and_sums_to_one(shipped):
     assert "P(a -> b) =" in text and "2 with a missing value dropped" in text
 
 
+def test_a_cold_cache_answers_with_the_reference_engine(shipped, monkeypatch):
+    from causepairs import tables
+    from causepairs.factory import kernel_cache
+
+    frame = table(n=300)
+    compiled = direction(frame["a"], frame["b"], engine="numba")
+    monkeypatch.setattr(kernel_cache, "is_warm", lambda feature_set: False)
+    cold = direction(frame["a"], frame["b"])
+    assert "reference engine" in cold.note and not compiled.note
+    assert cold.score == pytest.approx(compiled.score, abs=1e-9)
+    assert cold.verdict == compiled.verdict
+    # A pair too long for the reference engine to beat compiling goes to Numba all the same.
+    monkeypatch.setattr(tables, "REFERENCE_ENGINE_MAX_ROWS", 100)
+    assert direction(frame["a"], frame["b"]).note is None
+    monkeypatch.setattr(kernel_cache, "is_warm", lambda feature_set: True)
+    monkeypatch.setattr(tables, "REFERENCE_ENGINE_MAX_ROWS", 10_000)
+    assert direction(frame["a"], frame["b"]).note is None
+    with pytest.raises(ValueError, match="engine must be one of"):
+        direction(frame["a"], frame["b"], engine="gpu")
+
+
 def test_direction_of_arrays_and_lists_matches_the_series(shipped):
     frame = table()
     keep = frame["a"].notna()
