@@ -5,6 +5,7 @@ Usage::
     python scripts/bench_features.py                      # n = 500, 1000, 4000; fast and full
     python scripts/bench_features.py --sizes 1000 --profile
     python scripts/bench_features.py --cold               # first call in a fresh process
+    python scripts/bench_features.py --scaling --sizes 500 1000 4000 8000 --sets full
 
 Pairs are generated Numerical-Numerical pairs of exactly ``n`` samples (the generator with
 ``min_size = max_size = n``, so values are rounded like the challenge's). Everything is warmed
@@ -20,6 +21,10 @@ Tables:
 - batch: ``extract_features`` on ``--batch-pairs`` pairs with ``n_jobs`` 1 and 2 (workers
   started beforehand), pairs/s and the scaling.
 - ``--profile``: where the time of one pair goes, per family and per (family, model).
+- ``--scaling``: ms per pair of every family at each of ``--sizes`` and the exponent ``k`` of
+  the least-squares fit of cost ~ n^k (n log n gives about 1.1-1.2 between 500 and 8,000
+  points; the families whose O(n^2) measures run on a subsample of at most
+  ``HSIC_MAX_EXACT`` points above that size flatten out, by design).
 """
 
 from __future__ import annotations
@@ -100,6 +105,9 @@ def _parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile-n", type=_size, default=1000, help="pair size for --profile")
     parser.add_argument("--profile-pairs", type=_positive, default=3,
                         help="pairs summed in --profile (after one warm-up pair)")
+    parser.add_argument("--scaling", action="store_true",
+                        help="only this table: per-family ms per pair at each of --sizes, with "
+                             "the exponent of cost against n")
     parser.add_argument("--cold", action="store_true",
                         help="also time the cold start: import, feature set, first pair, in a "
                              "fresh process")
@@ -365,6 +373,47 @@ def bench_profile(args, feature_sets) -> None:
             print_table(["family", "model", "calls", "ms/pair", "%", "us/call"], rows)
 
 
+def family_seconds(feature_set, data) -> tuple[dict[str, float], float]:
+    """Mean seconds per pair of each family (views and context counted apart) over ``data``'s
+    pairs after its first (a warm-up), and the mean total."""
+    profile_pair(feature_set, data.a[0], data.b[0])
+    by_family = defaultdict(float)
+    total = 0.0
+    pairs = len(data.a) - 1
+    for i in range(1, len(data.a)):
+        context, views, by_model, _ = profile_pair(feature_set, data.a[i], data.b[i])
+        by_family["(pair context and views)"] += context + views
+        for (family, _), seconds in by_model.items():
+            by_family[family] += seconds
+        total += context + views + sum(by_model.values())
+    return {k: v / pairs for k, v in by_family.items()}, total / pairs
+
+
+def cost_exponent(sizes: Sequence[int], seconds: Sequence[float]) -> float:
+    """Slope of log(seconds) against log(n): the k of cost ~ n^k."""
+    return float(np.polyfit(np.log(sizes), np.log(np.maximum(seconds, 1e-9)), 1)[0])
+
+
+def bench_scaling(args, feature_sets) -> None:
+    from causepairs.factory.extract import warm_up
+
+    sizes = sorted(args.sizes)
+    datasets = {n: make_pairs(n, args.profile_pairs + 1, args.seed + 5) for n in sizes}
+    for name, feature_set in feature_sets.items():
+        warm_up(feature_set, "numba")
+        per_size = {n: family_seconds(feature_set, datasets[n]) for n in sizes}
+        families = sorted(per_size[sizes[0]][0], key=lambda f: -per_size[sizes[-1]][0].get(f, 0))
+        rows = []
+        for family in [*families, "total"]:
+            seconds = [per_size[n][1] if family == "total" else per_size[n][0].get(family, 0.0)
+                       for n in sizes]
+            rows.append([family, *(_fmt_ms(s) for s in seconds),
+                         f"{cost_exponent(sizes, seconds):.2f}" if len(sizes) > 1 else "-"])
+        print(f"\nscaling: set {name}, ms per pair by family (numba, one core, mean of "
+              f"{args.profile_pairs} pairs per n); k: cost ~ n^k")
+        print_table(["family", *(f"n={n}" for n in sizes), "k"], rows, left=1)
+
+
 def cold_child(args) -> None:
     """In a fresh process: import, load the set, first pair (kernels from cache or compiled)."""
     result = {}
@@ -435,8 +484,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     if args.cold:
         bench_cold(args)  # first: a fresh process before this one has loaded anything
-    bench_per_pair(args, feature_sets)
-    bench_batch(args, feature_sets)
+    if args.scaling:            # its own table only: it times every size already
+        bench_scaling(args, feature_sets)
+    else:
+        bench_per_pair(args, feature_sets)
+        bench_batch(args, feature_sets)
     if args.profile:
         bench_profile(args, feature_sets)
     load = " ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "?"

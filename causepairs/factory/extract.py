@@ -601,9 +601,10 @@ def _plan_rows(pairs, publicinfo, report: ExtractionReport | None = None
     Everything that can be checked before the work is checked here: SampleIDs, duplicates,
     a row of types per pair, every type string.
     """
-    from ..synth import SyntheticPairs
-
-    if isinstance(pairs, SyntheticPairs):
+    # A SyntheticPairs exists only once causepairs.synth is imported; importing it here would
+    # cost every command on a pairs file half a second of SciPy start-up.
+    synth = sys.modules.get("causepairs.synth")
+    if synth is not None and isinstance(pairs, synth.SyntheticPairs):
         ids = list(pairs.sample_ids)
         declared = _declared_types(pairs.publicinfo, ids, "synthetic publicinfo")
         memory = [Pair(s, a, b) for s, a, b in zip(pairs.sample_ids, pairs.a, pairs.b)]
