@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .errors import CausepairsError
-from .execution import BACKENDS, WORKER_ENV, Backend
+from .execution import WORKER_ENV, Backend
 
 __all__ = ["DaskBackend", "INSTALL_HINT", "MissingExtraError", "worker_environment"]
 
@@ -275,9 +275,6 @@ def _restore_environ(saved: dict[str, str | None]) -> None:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
-
-
-BACKENDS[DaskBackend.name] = DaskBackend
 
 
 def worker_environment() -> dict[str, str | None]:

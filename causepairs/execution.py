@@ -45,9 +45,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
+from .defaults import resolve_n_jobs
 from .errors import CausepairsError
 
-__all__ = ["BACKENDS", "Backend", "Crashed", "JoblibBackend", "Recovery", "SerialBackend",
+__all__ = ["BACKENDS", "Backend", "backend_class", "Crashed", "JoblibBackend", "Recovery", "SerialBackend",
            "TaskHandle", "WORKER_ENV", "WORKER_MARKER", "in_worker", "map_ordered",
            "resolve_n_jobs", "run_isolated", "single_worker_out_of_process"]
 
@@ -76,25 +77,6 @@ IDLE_WORKER_TIMEOUT = 300
 
 #: How often (seconds) a worker process checks that the process that started it is alive.
 PARENT_CHECK_INTERVAL = 0.5
-
-
-def resolve_n_jobs(n_jobs) -> int:
-    """Turn joblib-style ``n_jobs`` into a number of workers >= 1.
-
-    ``n_jobs > 0`` is taken as is; ``-1`` means all cores, ``-2`` all but one, and so on
-    (never fewer than 1).
-
-    Raises
-    ------
-    ValueError
-        If ``n_jobs`` is 0, a bool or not an integer.
-    """
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
-        raise ValueError(f"n_jobs must be a non-zero integer: 1 runs in-process, N > 1 uses N "
-                         f"worker processes, -1 all cores, -2 all but one; got {n_jobs!r}")
-    if n_jobs > 0:
-        return int(n_jobs)
-    return max(1, (os.cpu_count() or 1) + 1 + int(n_jobs))
 
 
 def in_worker() -> bool:
@@ -148,7 +130,8 @@ class Backend(abc.ABC):
 
     A back end only runs single tasks: pulling tasks lazily, bounding how many are in flight,
     ordering results and reporting progress are done once, by :func:`map_ordered`, for all of
-    them. To add one, subclass this and register the class in :data:`BACKENDS`; see
+    them. To add one, subclass this and register the class (or its ``"module:Class"``) in
+    :data:`BACKENDS`; see
     :class:`causepairs.distributed.DaskBackend` (``start`` connects to a cluster and returns its
     number of worker threads, ``submit`` is ``client.submit(func, task, pure=False)``).
     """
@@ -310,9 +293,32 @@ def _shutdown_pool() -> None:
 atexit.register(_shutdown_pool)
 
 
-#: Back ends by name; :mod:`causepairs.distributed` adds ``"dask"`` (imported at the end of
-#: this module).
-BACKENDS: dict[str, type[Backend]] = {"serial": SerialBackend, "joblib": JoblibBackend}
+#: Back ends by name: a Backend class, or ``"module:Class"`` for one whose module is imported
+#: only when the back end is asked for. ``"dask"`` is such a reference, so that this module
+#: does not import :mod:`causepairs.distributed` (which imports this one): the dependency runs
+#: one way, and Dask is imported only by those who use it.
+BACKENDS: dict[str, type[Backend] | str] = {"serial": SerialBackend, "joblib": JoblibBackend,
+                                            "dask": "causepairs.distributed:DaskBackend"}
+
+
+def backend_class(name: str) -> type[Backend]:
+    """The Backend class registered under ``name`` in :data:`BACKENDS` (imported if needed).
+
+    Raises
+    ------
+    ValueError
+        If no back end has that name (the message names the supported ones).
+    """
+    if not isinstance(name, str) or name not in BACKENDS:
+        supported = ", ".join(repr(n) for n in BACKENDS)
+        raise ValueError(f"backend must be one of {supported}, got {name!r}")
+    entry = BACKENDS[name]
+    if isinstance(entry, str):
+        import importlib
+
+        module, _, attribute = entry.partition(":")
+        entry = getattr(importlib.import_module(module), attribute)
+    return entry
 
 
 #: Set by :func:`single_worker_out_of_process` (the command line's policy).
@@ -348,23 +354,21 @@ class single_worker_out_of_process:
 def _make_backend(backend, workers: int, requested: int) -> Backend:
     if isinstance(backend, Backend):
         return backend
-    if not isinstance(backend, str) or backend not in BACKENDS:
-        supported = ", ".join(repr(name) for name in BACKENDS)
-        raise ValueError(f"backend must be one of {supported}, got {backend!r}")
-    BACKENDS[backend].check_available()
+    kind = backend_class(backend)
+    kind.check_available()
     if requested == 1 and _SINGLE_WORKER_OUT_OF_PROCESS and not in_worker():
-        if BACKENDS[backend] is JoblibBackend:
+        if kind is JoblibBackend:
             # The window of one task (see _drive) keeps it to one core in a larger pool.
             return JoblibBackend(reuse_up_to=os.cpu_count() or 1)
-        return BACKENDS[backend]()
+        return kind()
     if requested == 1:
         # One worker process would only add start-up and pickling costs. Asked for more
         # workers, a call with a single task still gets one: a task that kills its process
         # must not take the caller with it.
         return SerialBackend()
-    if BACKENDS[backend] is JoblibBackend:
+    if kind is JoblibBackend:
         return JoblibBackend(reuse_up_to=requested)
-    return BACKENDS[backend]()
+    return kind()
 
 
 # --------------------------------------------------------------------------------------------
@@ -507,7 +511,7 @@ def _check_count(value, name: str) -> None:
         raise ValueError(f"{name} must be an integer >= 1 or None, got {value!r}")
 
 
-def map_ordered(func: Callable[[Any], Any], tasks: Iterable[Any], *, n_jobs: int = 1,
+def map_ordered(func: Callable[[Any], Any], tasks: Iterable[Any], *, n_jobs: int | None = None,
                 backend: str | Backend = "joblib",
                 progress: Callable[[int], Any] | None = None,
                 size: Callable[[Any], int] | None = None,
@@ -529,7 +533,9 @@ def map_ordered(func: Callable[[Any], Any], tasks: Iterable[Any], *, n_jobs: int
     tasks : iterable
         Consumed lazily, e.g. a generator of chunks of pairs read from a file.
     n_jobs : int, optional
-        Worker processes, joblib convention (1 = in-process, -1 = all cores, -2 = all but one).
+        Worker processes, by the rule of :func:`causepairs.defaults.resolve_n_jobs` (None: the
+        default, 1 = in-process unless ``CAUSEPAIRS_N_JOBS`` says otherwise; -1 = all cores,
+        -2 = all but one).
         Inside a worker started by this module, always in-process.
     backend : str or Backend, optional
         ``"joblib"`` (loky worker processes), ``"dask"`` (a Dask ``LocalCluster`` of ``n_jobs``
@@ -729,8 +735,3 @@ def _chain_first(first, rest: Iterator[Any]) -> Iterator[Any]:
     yield first
     del first
     yield from rest
-
-
-# Registers "dask" in BACKENDS. At the end, so that the module it imports from (this one) is
-# complete whichever of the two is imported first; it does not import Dask.
-from . import distributed as _distributed  # noqa: E402,F401

@@ -26,6 +26,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
+from .defaults import READ_CHUNK_SIZE
 from .errors import ChallengeFormatError, SymlinkRefusedError
 from .types import VARIABLE_TYPES, canonical_type
 
@@ -328,7 +329,7 @@ def iter_pairs(path) -> Iterator[Pair]:
             yield Pair(sid, a, b)
 
 
-def iter_pair_chunks(path, chunk_size: int = 64) -> Iterator[list[Pair]]:
+def iter_pair_chunks(path, chunk_size: int = READ_CHUNK_SIZE) -> Iterator[list[Pair]]:
     """Stream a pairs file as lists of at most ``chunk_size`` pairs (see :func:`iter_pairs`)."""
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from .calibration import CALIBRATION_FILE, Calibration
+from .defaults import DIRECTION_CHUNK_SIZE, MAX_ROWS
 from .errors import CausepairsError, InvalidInputError
 from .types import FEW_LEVELS, canonical_type, effective_type, infer_type, VARIABLE_TYPES
 
@@ -51,9 +52,8 @@ __all__ = ["CARD_FILE", "DEFAULT_MAX_ROWS", "DirectionModel", "DirectionResult",
 CARD_FILE = "card.json"
 #: An environment variable naming a model directory to use in place of the shipped one.
 MODEL_ENV = "CAUSEPAIRS_MODEL"
-#: Pairs longer than this are subsampled: the generator's pairs have 200 to 8,000 rows, and
-#: some features cost more than linear time in the number of rows.
-DEFAULT_MAX_ROWS = 8000
+#: Pairs longer than this are subsampled (see :mod:`causepairs.defaults`).
+DEFAULT_MAX_ROWS = MAX_ROWS
 _SUBSAMPLE_SEED = 0
 #: While Numba's cache does not yet hold the model's kernels, :func:`direction` computes the
 #: features of a pair of at most this many rows with the reference engine: plain NumPy/SciPy
@@ -345,7 +345,8 @@ def _pair_rows(a: _Column, b: _Column, max_rows: int | None):
 
 
 def _score_pairs(model: DirectionModel, rows: list[tuple], *, n_jobs: int, progress,
-                 backend: str = "joblib", chunk_size: int = 4, engine: str = "numba"):
+                 backend: str = "joblib", chunk_size: int = DIRECTION_CHUNK_SIZE,
+                 engine: str = "numba"):
     """Scores and probabilities of ``(id, x, y, x_type, y_type)`` rows, in order; the
     extraction report (degenerate and crashed pairs have NaN rows)."""
     from .factory.extract import ExtractionReport, iter_feature_blocks
@@ -481,7 +482,7 @@ TABLE_COLUMNS = ("x", "y", "verdict", "p_x_to_y", "p_y_to_x", "p_neither", "scor
 
 
 def direction_table(table: pd.DataFrame, *, columns=None, types: Mapping[str, str] | None = None,
-                    model=None, n_jobs: int = 1, max_rows: int | None = DEFAULT_MAX_ROWS,
+                    model=None, n_jobs: int | None = None, max_rows: int | None = DEFAULT_MAX_ROWS,
                     progress: Callable[[int], object] | None = None,
                     backend: str = "joblib") -> pd.DataFrame:
     """The causal direction between every pair of columns of a table, ranked.
@@ -496,8 +497,10 @@ def direction_table(table: pd.DataFrame, *, columns=None, types: Mapping[str, st
         Column name -> ``Numerical``, ``Categorical`` or ``Binary``; the others are inferred.
     model : path or DirectionModel, optional
         A calibrated model directory; default the shipped model.
-    n_jobs : int
-        Worker processes for the features (-1: all cores); the result does not depend on it.
+    n_jobs : int or None
+        Worker processes for the features (None: the default, 1 unless ``CAUSEPAIRS_N_JOBS``
+        says otherwise; -1: all cores; see :mod:`causepairs.defaults`); the result does not
+        depend on it.
     max_rows : int or None
         Subsample longer pairs to this many rows (None: never).
     progress : callable, optional

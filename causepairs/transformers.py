@@ -112,8 +112,9 @@ class PairFeatures(TransformerMixin, BaseEstimator):
     feature_set : FeatureSet, str or path
         ``"fast"`` (default), another built-in name, a ``.toml`` path or a loaded set; it must
         be the set the model downstream reads.
-    n_jobs : int
-        Worker processes for the features (1: in-process; -1: all cores).
+    n_jobs : int or None
+        Worker processes for the features (None: the default, 1 = in-process unless
+        ``CAUSEPAIRS_N_JOBS`` says otherwise; -1: all cores; see :mod:`causepairs.defaults`).
 
     Attributes
     ----------
@@ -129,7 +130,7 @@ class PairFeatures(TransformerMixin, BaseEstimator):
     >>> pipe.fit(pairs_frame(train), y).predict(pairs_frame(test))
     """
 
-    def __init__(self, feature_set: FeatureSet | str = "fast", n_jobs: int = 1):
+    def __init__(self, feature_set: FeatureSet | str = "fast", n_jobs: int | None = None):
         self.feature_set = feature_set
         self.n_jobs = n_jobs
 

@@ -87,8 +87,10 @@ class _Recorder:
 # resolve_n_jobs
 # --------------------------------------------------------------------------------------------
 
-def test_resolve_n_jobs_follows_joblib_convention():
+def test_resolve_n_jobs_follows_joblib_convention(monkeypatch):
+    monkeypatch.delenv("CAUSEPAIRS_N_JOBS", raising=False)
     cores = os.cpu_count() or 1
+    assert resolve_n_jobs(None) == 1
     assert resolve_n_jobs(1) == 1
     assert resolve_n_jobs(3) == 3
     assert resolve_n_jobs(np.int64(2)) == 2
@@ -97,9 +99,22 @@ def test_resolve_n_jobs_follows_joblib_convention():
     assert resolve_n_jobs(-10_000) == 1
 
 
-@pytest.mark.parametrize("bad", [0, 1.5, True, "2", None])
+def test_none_takes_the_environment_default(monkeypatch):
+    cores = os.cpu_count() or 1
+    monkeypatch.setenv("CAUSEPAIRS_N_JOBS", "-1")
+    assert resolve_n_jobs(None) == cores
+    assert resolve_n_jobs(3) == 3  # an explicit value wins
+    monkeypatch.setenv("CAUSEPAIRS_N_JOBS", "2")
+    assert resolve_n_jobs(None) == 2
+    for bad in ("0", "many"):
+        monkeypatch.setenv("CAUSEPAIRS_N_JOBS", bad)
+        with pytest.raises(ValueError, match=r"\$CAUSEPAIRS_N_JOBS must be None"):
+            resolve_n_jobs(None)
+
+
+@pytest.mark.parametrize("bad", [0, 1.5, True, "2"])
 def test_resolve_n_jobs_rejects_bad_values(bad):
-    with pytest.raises(ValueError, match=r"n_jobs must be a non-zero integer.*-1 all cores"):
+    with pytest.raises(ValueError, match=r"n_jobs must be None .*-1 all cores"):
         resolve_n_jobs(bad)
 
 
@@ -322,13 +337,32 @@ def test_a_backend_object_plugs_into_the_same_driver():
 
 
 def test_importing_the_execution_layer_does_not_import_dask():
-    # The dask back end is registered at import, but Dask itself is imported only when used.
+    # "dask" is registered by name; neither Dask nor causepairs.distributed (which imports the
+    # execution layer: the dependency runs one way) is imported until it is used.
     import subprocess
     import sys
 
     code = ("import sys, causepairs.execution as e; assert 'dask' in e.BACKENDS; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')"
+            " or m == 'causepairs.distributed'))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_execution_and_distributed_do_not_import_each_other():
+    import ast
+    from pathlib import Path
+
+    import causepairs
+
+    def imported(module):
+        tree = ast.parse(Path(causepairs.__file__).with_name(f"{module}.py").read_text())
+        return {node.module for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) and node.module} | {
+            alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+            and node.module is None for alias in node.names}
+
+    assert "execution" in imported("distributed")
+    assert not {"distributed", "causepairs.distributed"} & imported("execution")

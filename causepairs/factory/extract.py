@@ -31,6 +31,7 @@ import pandas as pd
 
 from ..errors import InvalidInputError
 from ..execution import Crashed, Recovery, map_ordered
+from ..defaults import FEATURE_CHUNK_SIZE, READ_CHUNK_SIZE
 from ..io import Pair, check_dataset, check_sample_id, iter_pair_chunks, pair_fingerprint
 from ..types import (TYPE_RULE_VERSION, VARIABLE_TYPES, canonical_type, effective_type,
                      retype_note)
@@ -41,9 +42,8 @@ from .spec import FeatureSet, _resolve, load_feature_set
 __all__ = ["DEFAULT_CHUNK_SIZE", "ExtractionReport", "extract_features", "iter_feature_blocks",
            "warm_up", "feature_code_identity"]
 
-#: Pairs per task and per Parquet part: ~1-5 s of work on the full set, enough to hide the
-#: per-task and per-part overheads, small enough to lose little on a crash.
-DEFAULT_CHUNK_SIZE = 32
+#: Pairs per task and per Parquet part (see :mod:`causepairs.defaults`).
+DEFAULT_CHUNK_SIZE = FEATURE_CHUNK_SIZE
 
 
 def feature_code_identity(feature_set: FeatureSet) -> dict:
@@ -411,7 +411,7 @@ def _warn_if_incomplete(report: ExtractionReport, stacklevel: int) -> None:
 
 # -- the entry points -----------------------------------------------------------------------
 
-def iter_feature_blocks(pairs, publicinfo=None, feature_set="fast", *, n_jobs: int = 1,
+def iter_feature_blocks(pairs, publicinfo=None, feature_set="fast", *, n_jobs: int | None = None,
                         chunk_size: int = DEFAULT_CHUNK_SIZE, backend="joblib", client=None,
                         progress=None, report: ExtractionReport | None = None,
                         engine: str = "numba") -> Iterator[tuple[pd.Index, np.ndarray]]:
@@ -432,8 +432,9 @@ def iter_feature_blocks(pairs, publicinfo=None, feature_set="fast", *, n_jobs: i
         is a :class:`~causepairs.synth.SyntheticPairs`, which carries its own.
     feature_set : str, path or FeatureSet
         ``"fast"``, ``"full"``, a ``.toml`` path, or a loaded set.
-    n_jobs : int
-        Worker processes (1: in-process; -1: all cores). With ``backend="dask"`` and no
+    n_jobs : int or None
+        Worker processes (None: the default, 1 = in-process unless ``CAUSEPAIRS_N_JOBS`` says
+        otherwise; -1: all cores; see :mod:`causepairs.defaults`). With ``backend="dask"`` and no
         ``client`` (or ``client="local"``): the workers of a local Dask cluster started for
         this call; ignored for a running cluster, whose worker threads are all used.
     chunk_size : int
@@ -482,7 +483,7 @@ def _blocks(chunks, report: ExtractionReport) -> Iterator[tuple[pd.Index, np.nda
     _warn_if_incomplete(report, stacklevel=2)
 
 
-def extract_features(pairs, publicinfo=None, feature_set="fast", *, n_jobs: int = 1,
+def extract_features(pairs, publicinfo=None, feature_set="fast", *, n_jobs: int | None = None,
                      chunk_size: int = DEFAULT_CHUNK_SIZE, out=None, progress=None,
                      report: ExtractionReport | None = None,
                      engine: str = "numba", load: bool = True, backend="joblib",
@@ -499,8 +500,9 @@ def extract_features(pairs, publicinfo=None, feature_set="fast", *, n_jobs: int 
         is a :class:`~causepairs.synth.SyntheticPairs`, which carries its own.
     feature_set : str, path or FeatureSet
         ``"fast"``, ``"full"``, a ``.toml`` path, or a loaded set.
-    n_jobs : int
-        Worker processes (1: in-process; -1: all cores). With ``backend="dask"`` and no
+    n_jobs : int or None
+        Worker processes (None: the default, 1 = in-process unless ``CAUSEPAIRS_N_JOBS`` says
+        otherwise; -1: all cores; see :mod:`causepairs.defaults`). With ``backend="dask"`` and no
         ``client`` (or ``client="local"``): the workers of a local Dask cluster started for
         this call; ignored for a running cluster, whose worker threads are all used.
     chunk_size : int
@@ -619,7 +621,7 @@ def _plan_rows(pairs, publicinfo, report: ExtractionReport | None = None
         ids = list(summary.sample_ids)
         declared = _declared_types(types, ids, os.fspath(publicinfo))
         fingerprints = _typed_fingerprints(summary.fingerprints, ids, declared)
-        chunks = iter_pair_chunks(pairs, 256)
+        chunks = iter_pair_chunks(pairs, READ_CHUNK_SIZE)
         stream = (pair for chunk in chunks for pair in chunk)
         return ids, _rows_from_pairs(stream, declared, report), fingerprints
     if publicinfo is None:

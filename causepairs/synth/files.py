@@ -28,7 +28,7 @@ def _counting(items: Iterable, progress: Callable[[int], object] | None) -> Iter
 
 
 def write_synthetic_dataset(directory, n_pairs: int, seed: int, *, prefix: str = "train",
-                            config: GeneratorConfig | None = None, n_jobs: int = 1,
+                            config: GeneratorConfig | None = None, n_jobs: int | None = None,
                             progress: Callable[[int], object] | None = None,
                             write_progress: Callable[[int], object] | None = None,
                             ) -> tuple[SyntheticPairs, dict[str, Path]]:

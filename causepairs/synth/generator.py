@@ -14,14 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from causepairs.defaults import GENERATOR_CHUNK_SIZE
 from causepairs.execution import map_ordered
 from causepairs.synth.config import GeneratorConfig
 from causepairs.synth.pair import RECIPE_COLUMNS, GeneratedPair, generate_pair
 
-#: Pairs per task sent to a worker process. About 40 ms of work per chunk at the default sizes:
-#: large enough to hide joblib's per-task overhead, small enough for a smooth progress bar and
-#: for balanced load at the end of a run.
-DEFAULT_CHUNK_SIZE = 32
+#: Pairs per task sent to a worker process (see :mod:`causepairs.defaults`).
+DEFAULT_CHUNK_SIZE = GENERATOR_CHUNK_SIZE
 
 _INT_RECIPE_COLUMNS = ("details", "target", "a_levels", "b_levels", "n", "attempts", "seed",
                        "spawn_key")
@@ -101,7 +100,7 @@ def _assemble(pairs: list[GeneratedPair], sample_ids: list[str]) -> SyntheticPai
 
 
 def generate_pairs(n_pairs: int, seed: int, *, config: GeneratorConfig | None = None,
-                   prefix: str = "train", n_jobs: int = 1,
+                   prefix: str = "train", n_jobs: int | None = None,
                    progress: Callable[[int], None] | None = None,
                    chunk_size: int = DEFAULT_CHUNK_SIZE) -> SyntheticPairs:
     """Generate ``n_pairs`` labelled synthetic cause-effect pairs.
@@ -118,7 +117,8 @@ def generate_pairs(n_pairs: int, seed: int, *, config: GeneratorConfig | None = 
     prefix : str, optional
         Start of every ``SampleID`` (``train1``, ``train2``, ...).
     n_jobs : int, optional
-        Worker processes; 1 runs in-process, -1 uses all cores (joblib convention).
+        Worker processes (None: the default, 1 = in-process unless ``CAUSEPAIRS_N_JOBS`` says
+        otherwise; -1: all cores; see :mod:`causepairs.defaults`).
     progress : callable, optional
         Called in the calling process with the number of pairs just finished, once per chunk.
     chunk_size : int, optional
