@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .defaults import FEATURE_CHUNK_SIZE, FOLDS, MAX_ROWS, n_jobs_problem, resolve_n_jobs
 from .errors import CausepairsError
 from .execution import single_worker_out_of_process
 
@@ -56,9 +57,10 @@ def _n_jobs(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value == 0 or value < -1:
+    if n_jobs_problem(value) is not None:
         raise argparse.ArgumentTypeError(
-            f"expected a positive number of worker processes or -1 for all cores, got {value}")
+            f"expected N > 0 worker processes, -1 for all cores or -2 for all but one, got "
+            f"{value}")
     return value
 
 
@@ -87,8 +89,14 @@ def _scheduler(text: str) -> str:
 # Where the work runs: flags shared by the commands that compute features.
 # --------------------------------------------------------------------------------------------
 
-N_JOBS_HELP = ("worker processes; -1 for all cores (default: 1, or all cores with --backend "
-               "dask and a local cluster); the output is the same for any J")
+N_JOBS_HELP = ("worker processes: N, -1 for all cores, -2 for all but one (default: "
+               "$CAUSEPAIRS_N_JOBS, else 1); the output is the same for any J")
+
+
+def _add_n_jobs(parser, what: str = "worker processes") -> None:
+    """``--n-jobs``, the same in every command (the rule: :mod:`causepairs.defaults`)."""
+    parser.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="J",
+                        help=N_JOBS_HELP.replace("worker processes", what, 1))
 
 
 def _add_backend_flags(parser, default: str | None = "joblib",
@@ -113,13 +121,15 @@ def _check_backend_flags(parser, args) -> None:
 
 
 def _backend_from_args(args) -> dict:
-    """Keyword arguments ``n_jobs``, ``backend`` and ``client`` for the feature extraction."""
+    """Keyword arguments ``n_jobs``, ``backend`` and ``client`` for the feature extraction.
+
+    ``n_jobs`` is resolved here, by the one rule, so that the summary line shows the number
+    used. A running Dask cluster ignores it (every worker thread is used).
+    """
+    execution = {"n_jobs": resolve_n_jobs(args.n_jobs), "backend": args.backend}
     if args.backend == "dask":
-        # A local cluster uses every core unless told otherwise: asking for Dask on one
-        # worker would only add its start-up. A running cluster ignores n_jobs.
-        return {"n_jobs": -1 if args.n_jobs is None else args.n_jobs, "backend": "dask",
-                "client": args.scheduler or "local"}
-    return {"n_jobs": 1 if args.n_jobs is None else args.n_jobs, "backend": "joblib"}
+        execution["client"] = args.scheduler or "local"
+    return execution
 
 
 def _where(execution: dict) -> str:
@@ -146,8 +156,7 @@ def _add_generate(sub) -> None:
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
     p.add_argument("--prefix", type=_prefix, default="train", metavar="NAME",
                    help="file name prefix and SampleID stem (default: train)")
-    p.add_argument("--n-jobs", type=_n_jobs, default=1, metavar="J",
-                   help="worker processes; -1 for all cores (default: 1)")
+    _add_n_jobs(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_run_generate)
 
@@ -157,11 +166,12 @@ def _run_generate(args) -> int:
     from .summary import dataset_summary
     from .synth import write_synthetic_dataset
 
+    n_jobs = resolve_n_jobs(args.n_jobs)
     start = time.perf_counter()
     with progress_bar(args.n_pairs, "generating", quiet=args.quiet) as bar, \
             progress_bar(args.n_pairs, "writing", quiet=args.quiet) as write_bar:
         data, paths = write_synthetic_dataset(args.out, args.n_pairs, args.seed,
-                                              prefix=args.prefix, n_jobs=args.n_jobs,
+                                              prefix=args.prefix, n_jobs=n_jobs,
                                               progress=bar.update,
                                               write_progress=write_bar.update)
     elapsed = time.perf_counter() - start
@@ -173,7 +183,7 @@ def _run_generate(args) -> int:
     for path in paths.values():
         print(f"  {path}")
     print(f"generated {args.n_pairs} pairs in {elapsed:.1f} s "
-          f"(seed {args.seed}, n_jobs {args.n_jobs})")
+          f"(seed {args.seed}, n_jobs {n_jobs})")
     return 0
 
 
@@ -300,14 +310,14 @@ def _add_features(sub) -> None:
                    help="a built-in feature set (fast, transfer, full) or a feature-set TOML file")
     p.add_argument("--out", type=Path, metavar="F.parquet",
                    help="output Parquet directory (required unless --list)")
-    p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="J", help=N_JOBS_HELP)
+    _add_n_jobs(p)
     _add_backend_flags(p)
     p.add_argument("--engine", choices=("numba", "reference"), default="numba",
                    help="numba kernels (default) or the slow scikit-learn/SciPy references, "
                         "for checking and benchmarking")
     p.add_argument("--chunk-size", type=_positive_int, default=None, metavar="N",
-                   help="pairs per task and per output part (default: 32); a rerun must use "
-                        "the same value")
+                   help=f"pairs per task and per output part (default: "
+                        f"{FEATURE_CHUNK_SIZE}); a rerun must use the same value")
     p.add_argument("--list", action="store_true",
                    help="print the column names of --set, one per line, and exit")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -330,8 +340,7 @@ def _run_features(args) -> int:
     import warnings
 
     from ._progress import progress_bar
-    from .factory.extract import (DEFAULT_CHUNK_SIZE, ExtractionReport, crashed_summary,
-                                  extract_features)
+    from .factory.extract import ExtractionReport, crashed_summary, extract_features
     from .factory.spec import load_feature_set
     from .io import read_publicinfo
 
@@ -342,7 +351,7 @@ def _run_features(args) -> int:
 
     if args.out.exists() and not args.out.is_dir():
         raise CausepairsError(f"{args.out}: exists and is not a directory")
-    chunk_size = args.chunk_size or DEFAULT_CHUNK_SIZE
+    chunk_size = args.chunk_size or FEATURE_CHUNK_SIZE
     execution = _backend_from_args(args)
     # The bar's total: publicinfo holds exactly the pairs' SampleIDs once the data set is
     # valid. If it cannot be read, extract_features reports the problem in its usual order.
@@ -409,12 +418,12 @@ def _add_train(sub) -> None:
                    help="how LightGBM models the target (default: regression; the three tie "
                         "by cross-validation grouped by generator family, regression is the "
                         "cheapest)")
-    p.add_argument("--cv-folds", type=_positive_int, default=5, metavar="K",
-                   help="folds of the cross-validation reported and saved (default 5; 1: none)")
-    p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="J",
-                   help="worker processes for features (the model uses all cores); -1 for "
-                        "all cores (default: 1, or all cores with --backend dask and a local "
-                        "cluster)")
+    # --cv-folds: the name before 0.x, kept so that scripts keep working (same flag).
+    p.add_argument("--folds", "--cv-folds", dest="folds", type=_positive_int, default=FOLDS,
+                   metavar="K",
+                   help=f"folds of the cross-validation reported and saved (default {FOLDS}; "
+                        "1: none; --cv-folds is the former name)")
+    _add_n_jobs(p, "worker processes for features and LightGBM threads")
     _add_backend_flags(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_run_train, check_args=lambda args: _check_backend_flags(p, args))
@@ -494,7 +503,7 @@ def _run_train(args) -> int:
 
     from .factory.spec import load_feature_set
     from .io import check_dataset
-    from .model import CausalDirectionModel, cross_validate_model, cv_folds_problem
+    from .model import cv_folds_problem, train_model
 
     feature_set = load_feature_set(args.feature_set)
     summary, publicinfo, target = check_dataset(args.pairs, args.publicinfo, args.target)
@@ -503,53 +512,44 @@ def _run_train(args) -> int:
     if len(summary) < 2:
         raise CausepairsError(f"{args.pairs}: holds {len(summary)} pair; training needs at "
                               "least 2")
-    if args.cv_folds > 1:
-        if args.cv_folds > len(summary):
-            raise CausepairsError(f"--cv-folds {args.cv_folds} is more than the {len(summary)} "
+    if args.folds > 1:
+        if args.folds > len(summary):
+            raise CausepairsError(f"--folds {args.folds} is more than the {len(summary)} "
                                   f"pairs of {args.pairs}; use at most {len(summary)}, or 1 "
                                   "for no cross-validation")
-        _require_two_classes(target, args.target, f"cross-validation (--cv-folds "
-                             f"{args.cv_folds}) cannot score a model on a single class; use "
-                             "--cv-folds 1 to train without it")
-        problem = cv_folds_problem(target["Target"].to_numpy(), args.cv_folds)
+        _require_two_classes(target, args.target, f"cross-validation (--folds "
+                             f"{args.folds}) cannot score a model on a single class; use "
+                             "--folds 1 to train without it")
+        problem = cv_folds_problem(target["Target"].to_numpy(), args.folds)
         if problem is not None:
-            raise CausepairsError(f"{args.target}: --cv-folds {args.cv_folds}: {problem}; use "
-                                  "fewer, or --cv-folds 1 for no cross-validation")
+            raise CausepairsError(f"{args.target}: --folds {args.folds}: {problem}; use "
+                                  "fewer, or --folds 1 for no cross-validation")
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
         features = _feature_matrix(args, feature_set, summary.sample_ids, summary, publicinfo)
     for warning in caught:
         print(f"causepairs train: warning: {warning.message}", file=sys.stderr)
-    y = target["Target"].loc[features.index]
-    model = CausalDirectionModel(feature_set, args.formulation)
-    cv_scores = None
-    if args.cv_folds > 1:
+    try:
         with warnings.catch_warnings(record=True) as caught:
             # e.g. scikit-learn's "the least populated class has only 2 members": one line.
             warnings.simplefilter("always", UserWarning)
-            cv = cross_validate_model(model, features, y, n_splits=args.cv_folds)
+            trained = train_model(features, target, feature_set,
+                                  params={"formulation": args.formulation},
+                                  n_jobs=args.n_jobs, folds=args.folds,
+                                  training={"pairs_file": str(args.pairs)}, out=args.out,
+                                  log=print)
+    except ValueError as exc:
+        if "cross-validation gave no score" not in str(exc):
+            raise
+        raise CausepairsError(f"{exc}; use fewer --folds or --folds 1") from None
+    finally:
         for warning in caught:
             print(f"causepairs train: warning: {' '.join(str(warning.message).split())}",
                   file=sys.stderr)
-        # A fold whose test pairs are all one class has no AUC: recorded as null, not NaN.
-        cv_scores = {"bidirectional_auc": float(cv["auc"]), "n_splits": cv["n_splits"],
-                     "fold_auc": [float(a) if np.isfinite(a) else None
-                                  for a in cv["fold_auc"]]}
-        print(f"cross-validated bidirectional_auc={cv['auc']:.4f} "
-              f"({cv['n_splits']} folds: {', '.join(f'{a:.3f}' for a in cv['fold_auc'])})")
-        if not np.isfinite(cv["auc"]):
-            raise CausepairsError("cross-validation gave no score (every fold's test pairs have "
-                                  "one class); use fewer --cv-folds or --cv-folds 1")
-    model.fit(features, y)
-    details = target["Details"]
-    training = {"pairs_file": str(args.pairs), "n_pairs": len(y)}
-    if details.notna().all():
-        training["details_counts"] = {str(k): int(v)
-                                      for k, v in details.value_counts().sort_index().items()}
-    model.save(args.out, training_summary=training, cv_scores=cv_scores)
-    print(f"trained {args.formulation} model on {len(y)} pairs x {len(feature_set)} features "
-          f"(set {feature_set.name}) in {time.perf_counter() - start:.1f} s -> {args.out}")
+    print(f"trained {args.formulation} model on {trained.model.n_pairs_} pairs x "
+          f"{len(feature_set)} features (set {feature_set.name}) in "
+          f"{time.perf_counter() - start:.1f} s -> {args.out}")
     return 0
 
 
@@ -567,7 +567,7 @@ def _add_predict(sub) -> None:
     p.add_argument("--out", type=Path, required=True, metavar="submission.csv")
     p.add_argument("--features", type=Path, metavar="F.parquet",
                    help="features already computed with the model's feature set")
-    p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="J", help=N_JOBS_HELP)
+    _add_n_jobs(p)
     _add_backend_flags(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_run_predict, check_args=lambda args: _check_backend_flags(p, args))
@@ -692,11 +692,9 @@ def _add_direction(sub) -> None:
     p.add_argument("--out", type=Path, metavar="RESULT.csv|.parquet",
                    help="write the result table (CSV, or Parquet by its extension)")
     p.add_argument("--max-rows", type=_positive_int, default=None, metavar="N",
-                   help="score pairs longer than N rows on a random N of them (default: "
-                        "8000, the largest training pairs)")
-    p.add_argument("--n-jobs", type=_n_jobs, default=1, metavar="J",
-                   help="worker processes for every-pair mode; -1 for all cores (default: 1); "
-                        "the result is the same for any J")
+                   help=f"score pairs longer than N rows on a random N of them (default: "
+                        f"{MAX_ROWS}, the largest training pairs)")
+    _add_n_jobs(p, "worker processes for every-pair mode")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_run_direction, check_args=lambda args: _check_direction(p, args))
 
@@ -714,8 +712,7 @@ def _run_direction(args) -> int:
     import pandas as pd
 
     from ._progress import progress_bar
-    from .tables import (DEFAULT_MAX_ROWS, TABLE_COLUMNS, DirectionModel, direction,
-                            direction_table, read_table)
+    from .tables import TABLE_COLUMNS, DirectionModel, direction, direction_table, read_table
     from .io import atomic_path
 
     start = time.perf_counter()
@@ -727,7 +724,7 @@ def _run_direction(args) -> int:
             shown = ", ".join(map(str, table.columns[:12])) + (
                 ", ..." if table.shape[1] > 12 else "")
             raise CausepairsError(f"{args.table}: no column {name!r} (columns: {shown})")
-    max_rows = args.max_rows or DEFAULT_MAX_ROWS
+    max_rows = args.max_rows or MAX_ROWS
     model = DirectionModel.load(args.model)
     if args.x is not None:
         if args.x == args.y:
@@ -810,7 +807,7 @@ def _add_calibrate(sub) -> None:
     p.add_argument("--target", type=_existing_file, required=True, metavar="T.csv")
     p.add_argument("--report", type=Path, metavar="DIR",
                    help="write report.md, report.json and reliability.png here")
-    p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="J", help=N_JOBS_HELP)
+    _add_n_jobs(p)
     _add_backend_flags(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_run_calibrate, check_args=lambda args: _check_backend_flags(p, args))
@@ -884,7 +881,7 @@ def _add_benchmark(sub) -> None:
     p.add_argument("--out", type=Path, metavar="SCORES.csv|.json",
                    help="also write every pair's score (set, pair, SampleID, ground truth, "
                         "weight, score); .json adds the table")
-    p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="J", help=N_JOBS_HELP)
+    _add_n_jobs(p)
     _add_backend_flags(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_run_benchmark, check_args=lambda args: _check_benchmark(p, args))
@@ -956,8 +953,9 @@ def _add_run(sub) -> None:
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="output directory (default: the pipeline's [pipeline] out)")
     p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="J",
-                   help="worker processes and LightGBM threads (default: the pipeline's "
-                        "n_jobs); results do not depend on it")
+                   help="worker processes and LightGBM threads: N, -1 for all cores, -2 for "
+                        "all but one (default: the pipeline's [pipeline] n_jobs, and where it "
+                        "has none $CAUSEPAIRS_N_JOBS, else 1); results do not depend on it")
     _add_backend_flags(p, default=None,
                        default_help="default: the pipeline's [pipeline] backend, joblib unless set")
     p.add_argument("--benchmark", nargs="+", type=Path, metavar="DIR",

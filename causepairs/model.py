@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import inspect
 import json
 import os
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +40,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import __version__
 from .errors import CausepairsError
-from .execution import resolve_n_jobs
+from .defaults import FOLDS, n_jobs_problem, resolve_n_jobs
 from .io import atomic_path
 from .factory.spec import FeatureSet, _resolve, load_feature_set
 from .metrics import bidirectional_auc
@@ -70,8 +72,9 @@ def _lightgbm():
     return _lgb
 
 
-__all__ = ["DEFAULT_FORMULATION", "FORMULATIONS", "CausalDirectionModel", "cross_validate_model",
-           "cv_folds_problem", "ModelLoadError"]
+__all__ = ["DEFAULT_FORMULATION", "FORMULATIONS", "PARAMETERS", "CausalDirectionModel",
+           "ModelLoadError", "cross_validate_model", "cv_folds_problem", "parameter_problem",
+           "train_model"]
 
 #: The ways of turning LightGBM outputs into a per-row direction score.
 FORMULATIONS = ("regression", "multiclass", "binary_pair")
@@ -85,9 +88,6 @@ DEFAULT_FORMULATION = "regression"
 #: Bump when the layout of a saved model directory changes (2: metadata_sha256).
 MODEL_FORMAT_VERSION = 2
 _METADATA = "metadata.json"
-_PARAM_NAMES = ("formulation", "n_estimators", "learning_rate", "num_leaves",
-                "min_child_samples", "subsample", "colsample_bytree", "reg_lambda", "n_jobs",
-                "random_state")
 
 
 class ModelLoadError(CausepairsError, ValueError):
@@ -113,12 +113,13 @@ _PARAM_RULES = {
     "subsample": (lambda v: _is_number(v) and 0 < v <= 1, "a number in (0, 1]"),
     "colsample_bytree": (lambda v: _is_number(v) and 0 < v <= 1, "a number in (0, 1]"),
     "reg_lambda": (lambda v: _is_number(v) and v >= 0, "a number >= 0"),
-    "n_jobs": (lambda v: _is_int(v) and (v >= 1 or v == -1), "an integer >= 1, or -1"),
+    "n_jobs": (lambda v: n_jobs_problem(v) is None,
+               "None or a non-zero integer (N threads, -1 all cores, -2 all but one)"),
     "random_state": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
 }
 
 
-def _param_problem(name: str, value) -> str | None:
+def parameter_problem(name: str, value) -> str | None:
     """Why ``value`` cannot be parameter ``name``, or None."""
     check, expected = _PARAM_RULES[name]
     try:
@@ -210,8 +211,10 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
         Fraction of columns sampled for each tree.
     reg_lambda : float
         L2 regularisation on leaf values.
-    n_jobs : int
-        Threads: -1 all cores, -2 all but one, N > 0 exactly N.
+    n_jobs : int or None
+        LightGBM threads, by the rule of :func:`causepairs.defaults.resolve_n_jobs`: None the
+        default (1 unless ``CAUSEPAIRS_N_JOBS`` says otherwise), N > 0 exactly N, -1 all
+        cores, -2 all but one. Fits and scores do not depend on it.
     random_state : int
         Seed of every random choice LightGBM makes; fits are deterministic given it.
 
@@ -233,7 +236,8 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
                  formulation: str = DEFAULT_FORMULATION, *,
                  n_estimators: int = 300, learning_rate: float = 0.05, num_leaves: int = 31,
                  min_child_samples: int = 20, subsample: float = 0.8,
-                 colsample_bytree: float = 0.5, reg_lambda: float = 1.0, n_jobs: int = -1,
+                 colsample_bytree: float = 0.5, reg_lambda: float = 1.0,
+                 n_jobs: int | None = None,
                  random_state: int = 0):
         self.feature_set = feature_set
         self.formulation = formulation
@@ -267,8 +271,8 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
     # -- validation --------------------------------------------------------------------------
 
     def _lgb_params(self) -> dict:
-        for name in _PARAM_NAMES:
-            problem = _param_problem(name, getattr(self, name))
+        for name in PARAMETERS:
+            problem = parameter_problem(name, getattr(self, name))
             if problem is not None:
                 raise ValueError(problem)
         params = {
@@ -487,7 +491,7 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
         hashes = {name: _sha256(data) for name, data in texts.items()}
         summary = {"n_pairs": self.n_pairs_, "class_counts": dict(self.class_counts_)}
         summary.update(training_summary or {})
-        params = {name: getattr(self, name) for name in _PARAM_NAMES}
+        params = {name: getattr(self, name) for name in PARAMETERS}
         # NumPy scalars as plain numbers, so that they read back as what they are.
         params = {k: v.item() if isinstance(v, np.generic) else v for k, v in params.items()}
         metadata = {
@@ -571,12 +575,12 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
         if meta.get("metadata_sha256") != digest:
             raise ModelLoadError(f"{meta_path}: its SHA-256 differs from the one recorded in it "
                                  "(file edited after saving); retrain, or save the model again")
-        unknown = sorted(set(params) - set(_PARAM_NAMES))
+        unknown = sorted(set(params) - set(PARAMETERS))
         if unknown:
             raise ModelLoadError(f"{meta_path}: unknown parameter {unknown[0]!r} in params")
-        for name in _PARAM_NAMES:
+        for name in PARAMETERS:
             problem = ("missing" if name not in params
-                       else _param_problem(name, params[name]))
+                       else parameter_problem(name, params[name]))
             if problem is not None:
                 raise ModelLoadError(f"{meta_path}: params: "
                                      + (f"{name} is missing" if problem == "missing" else problem))
@@ -636,10 +640,23 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
         return model
 
 
+
+
+#: The model's parameters besides its feature set, in the order of ``__init__``, read off its
+#: signature (as scikit-learn's ``get_params`` does): the constructor is the one definition,
+#: and saving, loading, checking and the pipeline's ``[model]`` table all follow it. Each needs
+#: a rule in :data:`_PARAM_RULES`, checked here at import, so that a parameter added without
+#: one fails at once rather than being saved unchecked.
+PARAMETERS = tuple(name for name in inspect.signature(CausalDirectionModel.__init__).parameters
+                   if name not in ("self", "feature_set"))
+if set(PARAMETERS) != set(_PARAM_RULES):
+    raise ImportError(f"CausalDirectionModel parameters {sorted(PARAMETERS)} and their rules "
+                      f"{sorted(_PARAM_RULES)} differ")
+
 # ---------------------------------------------------------------------------------------------
 
-def cv_folds_problem(target, n_splits: int) -> str | None:
-    """Why a stratified ``n_splits``-fold cross-validation cannot score ``target``, or None.
+def cv_folds_problem(target, n_folds: int) -> str | None:
+    """Why a stratified ``n_folds``-fold cross-validation cannot score ``target``, or None.
 
     Checked before the work (features can take hours) rather than met in scikit-learn's
     splitter afterwards.
@@ -648,10 +665,10 @@ def cv_folds_problem(target, n_splits: int) -> str | None:
     if len(values) < 2:
         only = f"Target {values[0]}" if len(values) else "no pairs"
         return f"every pair has {only}: cross-validation cannot score a model on a single class"
-    if n_splits > len(target):
-        return f"{n_splits} folds is more than the {len(target)} pairs"
-    if n_splits > counts.max():
-        return (f"{n_splits} folds is more than the {counts.max()} pairs of the largest class "
+    if n_folds > len(target):
+        return f"{n_folds} folds is more than the {len(target)} pairs"
+    if n_folds > counts.max():
+        return (f"{n_folds} folds is more than the {counts.max()} pairs of the largest class "
                 f"(Target {values[counts.argmax()]}); stratified folds need at most that many")
     return None
 
@@ -672,7 +689,7 @@ def _model_maker(model_factory_or_params) -> Callable[[], CausalDirectionModel]:
 
 
 def cross_validate_model(model_factory_or_params, X: pd.DataFrame, y, groups=None, *,
-                         n_splits: int = 5, seed: int = 0) -> dict:
+                         n_folds: int = FOLDS, seed: int = 0, n_splits: int | None = None) -> dict:
     """Out-of-fold direction scores and their bidirectional AUC.
 
     Each pair and its mirror stay together: mirrors are made inside ``fit`` from the training
@@ -690,10 +707,14 @@ def cross_validate_model(model_factory_or_params, X: pd.DataFrame, y, groups=Non
     groups : array-like, optional
         A group label per pair: grouped K-fold, so no group is split between training and
         scoring (e.g. leave generator families out). Without it, K-fold stratified by target.
-    n_splits : int
-        Number of folds (at most the number of groups when grouped).
+    n_folds : int
+        Number of folds (at most the number of groups when grouped); default
+        :data:`causepairs.defaults.FOLDS`.
     seed : int
         Shuffles the fold assignment.
+    n_splits : int, optional
+        The former name of ``n_folds`` (deprecated: the CLI's ``--folds`` and a pipeline's
+        ``folds`` use the same word).
 
     Returns
     -------
@@ -704,19 +725,25 @@ def cross_validate_model(model_factory_or_params, X: pd.DataFrame, y, groups=Non
     """
     from sklearn.model_selection import GroupKFold, StratifiedKFold
 
+    if n_splits is not None:
+        import warnings
+
+        warnings.warn("cross_validate_model(n_splits=) is deprecated; use n_folds=",
+                      DeprecationWarning, stacklevel=2)
+        n_folds = n_splits
     make = _model_maker(model_factory_or_params)
     target = CausalDirectionModel._target(y, X, len(X))
     if groups is not None:
         groups = np.asarray(groups)
         if groups.shape != (len(X),):
             raise ValueError(f"groups: expected shape ({len(X)},), got {groups.shape}")
-        splitter = GroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+        splitter = GroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
         splits = splitter.split(X, target, groups)
     else:
-        problem = cv_folds_problem(target, n_splits)
+        problem = cv_folds_problem(target, n_folds)
         if problem is not None:
             raise ValueError(problem)
-        splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+        splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
         splits = splitter.split(X, target)
     oof = np.full(len(X), np.nan)
     fold = np.full(len(X), -1, dtype=np.int64)
@@ -730,3 +757,95 @@ def cross_validate_model(model_factory_or_params, X: pd.DataFrame, y, groups=Non
     return {"oof_score": oof, "fold": fold, "fold_auc": fold_auc,
             "auc": bidirectional_auc(target, oof), "n_splits": int(fold.max()) + 1,
             "grouped": groups is not None, "fit_seconds": fit_seconds}
+
+
+@dataclass
+class Training:
+    """What :func:`train_model` produced."""
+
+    #: The fitted model (saved in ``directory`` when one was given).
+    model: CausalDirectionModel
+    #: The cross-validation scores recorded with it (None: none).
+    cv_scores: dict | None
+    #: Where it was saved, or None.
+    directory: Path | None
+
+
+def train_model(features: pd.DataFrame, target, feature_set, *, params: Mapping | None = None,
+                n_jobs: int | None = None, folds: int = 1, seed: int = 0,
+                cv_scores: Mapping | None = None, training: Mapping | None = None,
+                out=None, log: Callable[[str], object] | None = None) -> Training:
+    """Fit the direction model on all pairs, after an optional cross-validation, and save it.
+
+    The one training path: ``causepairs train`` and a pipeline's ``train`` step both call it,
+    so that the same features, target and parameters give the same model files either way.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        Feature rows indexed by SampleID, holding (at least) ``feature_set``'s columns.
+    target : pandas.DataFrame or pandas.Series
+        The targets by SampleID (a target file as :func:`causepairs.io.read_target` reads it:
+        ``Target`` and ``Details``; or a Series of Target); aligned on ``features.index``.
+    feature_set : FeatureSet, str or path
+        The columns the model reads.
+    params : mapping, optional
+        Further :class:`CausalDirectionModel` parameters (:data:`PARAMETERS`).
+    n_jobs : int, optional
+        LightGBM threads (:func:`causepairs.defaults.resolve_n_jobs`); results do not depend
+        on it.
+    folds : int
+        ``> 1``: first a stratified cross-validation with that many folds (seed ``seed``),
+        recorded as ``cv_scores``; 1: none.
+    cv_scores : mapping, optional
+        Scores to record instead (e.g. a pipeline's evaluation of the same candidate); then
+        ``folds`` must be 1.
+    training : mapping, optional
+        Facts about the training data to record (e.g. ``pairs_file``); ``n_pairs``,
+        ``class_counts`` and, when every pair has one, the count of each ``Details`` class
+        are added.
+    out : path, optional
+        The model directory to save to (see :meth:`CausalDirectionModel.save`).
+    log : callable, optional
+        Receives the cross-validation's one-line result.
+
+    Returns
+    -------
+    Training
+
+    Raises
+    ------
+    ValueError
+        On a bad argument, or when the cross-validation gives no score (every fold's test
+        pairs have one class).
+    """
+    if cv_scores is not None and folds > 1:
+        raise ValueError("give either folds > 1 (cross-validate now) or cv_scores, not both")
+    feature_set = _as_feature_set(feature_set)
+    columns = list(feature_set.columns)
+    X = features if list(features.columns) == columns else features[columns]
+    frame = target.to_frame("Target") if isinstance(target, pd.Series) else target
+    frame = frame.loc[X.index]
+    y = frame["Target"]
+    model = CausalDirectionModel(feature_set, **{**dict(params or {}), "n_jobs": n_jobs})
+    if folds > 1:
+        cv = cross_validate_model(model, X, y, n_folds=folds, seed=seed)
+        if log is not None:
+            log(f"cross-validated bidirectional_auc={cv['auc']:.4f} ({cv['n_splits']} folds: "
+                f"{', '.join(f'{a:.3f}' for a in cv['fold_auc'])})")
+        if not np.isfinite(cv["auc"]):
+            raise ValueError("cross-validation gave no score (every fold's test pairs have one "
+                             "class)")
+        # A fold whose test pairs are all one class has no AUC: recorded as null, not NaN.
+        cv_scores = {"bidirectional_auc": float(cv["auc"]), "n_splits": int(cv["n_splits"]),
+                     "fold_auc": [float(a) if np.isfinite(a) else None for a in cv["fold_auc"]]}
+    model.fit(X, y)
+    summary = dict(training or {})
+    details = frame["Details"] if "Details" in frame else None
+    if details is not None and details.notna().all():
+        summary["details_counts"] = {str(k): int(v)
+                                     for k, v in details.value_counts().sort_index().items()}
+    directory = None
+    if out is not None:
+        directory = model.save(out, training_summary=summary, cv_scores=cv_scores)
+    return Training(model, dict(cv_scores) if cv_scores is not None else None, directory)

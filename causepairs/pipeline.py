@@ -24,6 +24,14 @@ reads); a rerun skips a finished step whose fingerprint is unchanged and whose o
 still there, and a feature step interrupted half-way resumes from its finished parts. Change
 a setting and exactly the steps downstream of it run again.
 
+Steps: each step is a function ``step(context)`` over a :class:`RunContext` (the settings,
+the output folder, the worker count, the log, the step bookkeeping, and in ``context.results``
+what the steps before it produced), listed in order in :data:`STEPS`, the one place to add a
+step. A step records work to skip on a rerun with ``context.step(name, fingerprint, outputs,
+work)``. The final fit is :func:`causepairs.model.train_model`, the same function
+``causepairs train`` calls; the report is assembled by
+:func:`causepairs.report.pipeline_report` from a :class:`causepairs.report.PipelineRun`.
+
 Choosing the model by evidence: every candidate (e.g. one per formulation, or per
 regularisation) is cross-validated twice, ordinarily (stratified K-fold) and grouped by
 generator family (no mechanism, or noise, family is in both the training and the scoring
@@ -37,7 +45,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import re
 import time
 import tomllib
@@ -50,11 +57,12 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .defaults import FEATURE_CHUNK_SIZE, FOLDS, GROUP_FOLDS, n_jobs_problem, resolve_n_jobs
 from .errors import CausepairsError
 from .io import atomic_path
 
-__all__ = ["DataSpec", "PipelineError", "PipelineSpec", "PipelineResult", "builtin_pipelines",
-           "load_pipeline", "run_pipeline"]
+__all__ = ["DataSpec", "PipelineError", "PipelineSpec", "PipelineResult", "RunContext",
+           "RunResults", "STEPS", "Step", "builtin_pipelines", "load_pipeline", "run_pipeline"]
 
 
 class PipelineError(CausepairsError):
@@ -80,9 +88,9 @@ def _model_param_names() -> tuple[str, ...]:
     """The CausalDirectionModel parameters a [model] table or a candidate may set: all of its
     constructor's (read from the model), ``n_jobs`` excepted (``[pipeline] n_jobs`` sets it
     for every step; results do not depend on it)."""
-    from .model import _PARAM_NAMES
+    from .model import PARAMETERS
 
-    return ("feature_set", *(n for n in _PARAM_NAMES if n != "n_jobs"))
+    return ("feature_set", *(n for n in PARAMETERS if n != "n_jobs"))
 
 
 @dataclass(frozen=True)
@@ -113,7 +121,8 @@ class PipelineSpec:
     source: str
     description: str
     out: Path
-    n_jobs: int
+    #: Worker processes and LightGBM threads (None: the rule of causepairs.defaults).
+    n_jobs: int | None
     train: DataSpec
     heldout: DataSpec | None
     feature_set: str
@@ -201,7 +210,7 @@ def _positive(table: _Table, key: str, default: int | None, minimum: int = 1) ->
 def _model_params(table: _Table, base: Path) -> dict:
     """The model parameters of a [model] table or a candidate, each checked by the model's
     own rule; ``feature_set`` stays a name or an absolute path (loaded by the run)."""
-    from .model import _PARAM_RULES, _param_problem
+    from .model import parameter_problem
 
     names = _model_param_names()
     params = {}
@@ -217,7 +226,7 @@ def _model_params(table: _Table, base: Path) -> dict:
             continue
         table._used.add(key)
         value = table.values[key]
-        problem = _param_problem(key, value) if key in _PARAM_RULES else None
+        problem = parameter_problem(key, value)
         if problem is not None:
             where = f"[{table.where}] " if table.where else ""
             raise PipelineError(f"{table.source}: {where}{problem}")
@@ -376,9 +385,10 @@ def load_pipeline(name_or_path) -> PipelineSpec:
                                      "'\\', '.' or '..'; or set [pipeline] out")
         out = f"runs/{name}"
     out = Path(out)
-    n_jobs = head.get("n_jobs", int, -1)
-    if n_jobs == 0 or n_jobs < -1:
-        raise head._fail("n_jobs", f"expected a positive number of workers or -1, got {n_jobs}")
+    n_jobs = head.get("n_jobs", int)
+    if n_jobs_problem(n_jobs) is not None:
+        raise head._fail("n_jobs", f"expected N > 0 workers, -1 for all cores or -2 for all but "
+                                   f"one, got {n_jobs}")
     seed = head.get("seed", int, 0)
     backend = head.get("backend", str, "joblib")
     if backend not in ("joblib", "dask"):
@@ -414,7 +424,7 @@ def load_pipeline(name_or_path) -> PipelineSpec:
 
     features = root.table("features") or _Table(source, "features", {})
     feature_set = _feature_set_ref(features.get("set", str, "fast"), base)
-    chunk_size = _positive(features, "chunk_size", 32)
+    chunk_size = _positive(features, "chunk_size", FEATURE_CHUNK_SIZE)
     features.done()
     computed_set = _load_set(source, "features", feature_set)
 
@@ -423,11 +433,11 @@ def load_pipeline(name_or_path) -> PipelineSpec:
     model_table.done()
 
     evaluation = root.table("evaluation") or _Table(source, "evaluation", {})
-    folds = _positive(evaluation, "folds", 5, minimum=2)
+    folds = _positive(evaluation, "folds", FOLDS, minimum=2)
     group_by = tuple(evaluation.get("group_by", list, []))
     if not all(isinstance(g, str) for g in group_by):
         raise evaluation._fail("group_by", "expected a list of recipe column names")
-    group_folds = evaluation.get("group_folds", int, 0)
+    group_folds = evaluation.get("group_folds", int, GROUP_FOLDS)
     if group_folds == 1 or group_folds < 0:
         raise evaluation._fail("group_folds", "expected 0 (leave one group out) or >= 2")
     select_by = evaluation.get("select_by", str, "grouped" if group_by else "cv")
@@ -601,24 +611,43 @@ def _file_name(name: str) -> str:
     return f"{plain}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
-class _Runner:
-    def __init__(self, spec: PipelineSpec, out: Path, n_jobs: int, quiet: bool,
-                 log: Callable[[str], Any], backend: str, scheduler: str | None,
-                 benchmark_dirs: tuple[Path, ...] = (), baselines: Path | None = None):
-        self.spec, self.out, self.n_jobs, self.quiet, self.log = spec, out, n_jobs, quiet, log
-        self.benchmark_dirs, self.baselines = benchmark_dirs, baselines
-        # Where feature chunks run; the results are the same bits either way, so the step
-        # fingerprints do not include it.
-        self.execution = ({"backend": "dask", "client": scheduler or "local"}
-                          if backend == "dask" else {"backend": "joblib"})
-        self.state = _State(out / "pipeline_state.json")
-        self.ran: list[str] = []
-        self.skipped: list[str] = []
+@dataclass
+class RunContext:
+    """What every step of a run reads and writes: the settings, where the outputs go, how the
+    work runs, the step bookkeeping, and (in ``results``) what earlier steps produced.
 
-    # -- helpers -----------------------------------------------------------------------------
+    A step is a function ``step(context) -> None`` listed in :data:`STEPS`; it reads what the
+    steps before it left in ``results`` and adds its own. Work that should be skipped when its
+    inputs did not change goes through :meth:`step`, with a fingerprint of those inputs.
+    """
 
-    def step(self, name: str, key: str, outputs: list[Path], work: Callable[[], dict | None]):
-        """Run ``work`` unless the step finished before with the same key and outputs."""
+    spec: PipelineSpec
+    out: Path
+    #: Worker processes and LightGBM threads, as asked (None: the default of
+    #: :func:`causepairs.defaults.resolve_n_jobs`); results do not depend on it.
+    n_jobs: int | None
+    #: Where feature chunks run (``backend``, and ``client`` for Dask); the results are the
+    #: same bits either way, so the step fingerprints leave it out.
+    execution: dict
+    quiet: bool
+    log: Callable[[str], Any]
+    benchmark_dirs: tuple[Path, ...] = ()
+    baselines: Path | None = None
+    state: _State = field(init=False)
+    results: "RunResults" = field(init=False)
+    ran: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+
+    def __post_init__(self):
+        self.state = _State(self.out / "pipeline_state.json")
+        self.results = RunResults()
+
+    def step(self, name: str, key: str, outputs: list[Path],
+             work: Callable[[], dict | None]) -> dict:
+        """Run ``work`` unless step ``name`` finished before with the same ``key`` and its
+        ``outputs`` are all still there; return the step's record (with what ``work``
+        returned)."""
         if self.state.finished(name, key, outputs):
             self.skipped.append(name)
             self.log(f"[{name}] up to date, skipped")
@@ -637,413 +666,407 @@ class _Runner:
 
         return progress_bar(total, desc, quiet=self.quiet)
 
-    def model_settings(self, params: dict, computed) -> tuple[dict, Any, dict]:
-        """A candidate's model keyword arguments (``feature_set`` apart), its feature set
-        (``computed`` unless it names a subset) and the form of both in a fingerprint: the
-        set's hash, not its name or path, so an edited set file counts as a change."""
-        from .factory.spec import load_feature_set
 
-        params = dict(params)
-        reference = params.pop("feature_set", None)
-        if reference is None:
-            return params, computed, params
-        model_set = load_feature_set(reference)
-        return params, model_set, {**params, "feature_set": model_set.hash}
+@dataclass
+class RunResults:
+    """What the steps of a run produced so far (see :class:`RunContext`)."""
 
-    # -- steps -------------------------------------------------------------------------------
+    suite: Any = None
+    train: _Data | None = None
+    heldout: _Data | None = None
+    train_target: pd.DataFrame | None = None
+    #: The feature set computed for every data set.
+    feature_set: Any = None
+    #: Per data set name: its feature store and the fingerprint of its features.
+    features: dict[str, tuple[Path, str]] = field(default_factory=dict)
+    #: The training features, their targets (aligned) and recipe groups.
+    X: pd.DataFrame | None = None
+    target: pd.DataFrame | None = None
+    groups: pd.DataFrame | None = None
+    chosen: str | None = None
+    candidates: pd.DataFrame | None = None
+    #: Per candidate: its evaluation file's content (schemes, out-of-fold scores, SampleIDs).
+    evaluation: dict[str, dict] = field(default_factory=dict)
+    model: Any = None
+    model_key: str | None = None
+    train_record: dict = field(default_factory=dict)
+    heldout_scores: pd.Series | None = None
+    heldout_target: pd.DataFrame | None = None
+    heldout_info: pd.DataFrame | None = None
+    heldout_breakdown: Any = None
+    benchmark: pd.DataFrame | None = None
+    benchmark_scores: pd.Series | None = None
+    paths: dict[str, Path] = field(default_factory=dict)
 
-    def data(self, spec: DataSpec) -> _Data:
-        if spec.generate is None:
-            key = _fingerprint("files", [_file_stamp(p) for p in
-                                         (spec.pairs, spec.publicinfo, spec.target, spec.recipes)
-                                         if p is not None])
 
-            def check():
-                from .io import check_dataset
+def _model_settings(params: dict, computed) -> tuple[dict, Any, dict]:
+    """A candidate's model keyword arguments (``feature_set`` apart), its feature set
+    (``computed`` unless it names a subset) and the form of both in a fingerprint: the set's
+    hash, not its name or path, so an edited set file counts as a change."""
+    from .factory.spec import load_feature_set
 
-                check_dataset(spec.pairs, spec.publicinfo, spec.target)
-                return {"source": "files"}
+    params = dict(params)
+    reference = params.pop("feature_set", None)
+    if reference is None:
+        return params, computed, params
+    model_set = load_feature_set(reference)
+    return params, model_set, {**params, "feature_set": model_set.hash}
 
-            self.step(f"data:{spec.name}", key, [spec.pairs, spec.publicinfo], check)
-            return _Data(spec, spec.pairs, spec.publicinfo, spec.target, spec.recipes, key)
 
-        from .synth import dataset_paths, write_synthetic_dataset
+def _extract_step(context: RunContext, name: str, key: str, out: Path, feature_set,
+                  pairs, publicinfo, total: int, label: str) -> dict:
+    """A features step: the feature store ``out`` of ``pairs``, resumable by parts."""
+    from .factory.extract import ExtractionReport, extract_features
 
-        params = dict(spec.generate)
-        config = spec.config
-        # Every setting of the generator, defaults included: a changed setting, or a changed
-        # default, regenerates the data instead of reusing pairs drawn under other settings.
-        key = _fingerprint("generate", params, dataclasses.asdict(config), __version__)
-        paths = dataset_paths(self.out / "data", spec.prefix)
+    def compute():
+        import warnings
 
-        def generate():
-            with self.bar(params["n_pairs"], f"generate {spec.name}") as bar:
-                write_synthetic_dataset(self.out / "data", params["n_pairs"], params["seed"],
-                                        prefix=spec.prefix, config=config, n_jobs=self.n_jobs,
-                                        progress=bar.update)
-            return {"n_pairs": params["n_pairs"]}
+        _drop_parts_of_other_code(out, feature_set)
+        report = ExtractionReport()
+        with context.bar(total, f"features {label}") as bar, \
+                warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RuntimeWarning)
+            extract_features(pairs, publicinfo, feature_set, n_jobs=context.n_jobs,
+                             chunk_size=context.spec.chunk_size, out=out, progress=bar.update,
+                             report=report, load=False, **context.execution)
+        if caught:
+            context.log(f"[{name}] warning: {report.summary()}")
+        return {"n_pairs": report.n_pairs, "n_columns": len(feature_set),
+                "degenerate": len(report.degenerate), "failed_cells": report.failed_cells,
+                "crashed": list(report.crashed), "retyped": len(report.retyped)}
 
-        self.step(f"data:{spec.name}", key, list(paths.values()), generate)
-        return _Data(spec, paths["pairs"], paths["publicinfo"], paths["target"],
-                     paths["recipes"], key)
+    return context.step(name, key, [out / "_complete.json"], compute)
 
-    def features(self, data: _Data, feature_set) -> tuple[Path, str]:
-        from .factory.extract import ExtractionReport, extract_features, feature_code_identity
 
-        out = self.out / "features" / f"{data.spec.name}.parquet"
+# --------------------------------------------------------------------------------------------
+# The steps, in order
+# --------------------------------------------------------------------------------------------
+
+def read_benchmark_suite(context: RunContext) -> None:
+    """Read the benchmark folders first: a bad one must fail before the long steps."""
+    if not context.benchmark_dirs:
+        return
+    from .benchmark import read_suite
+
+    suite = read_suite(context.benchmark_dirs, baselines=context.baselines)
+    for note in suite.notes():
+        context.log(f"[benchmark] note: {note}")
+    context.results.suite = suite
+
+
+def _materialise(context: RunContext, spec: DataSpec) -> _Data:
+    """Step ``data:NAME``: a data set's files, generated or checked."""
+    if spec.generate is None:
+        key = _fingerprint("files", [_file_stamp(p) for p in
+                                     (spec.pairs, spec.publicinfo, spec.target, spec.recipes)
+                                     if p is not None])
+
+        def check():
+            from .io import check_dataset
+
+            check_dataset(spec.pairs, spec.publicinfo, spec.target)
+            return {"source": "files"}
+
+        context.step(f"data:{spec.name}", key, [spec.pairs, spec.publicinfo], check)
+        return _Data(spec, spec.pairs, spec.publicinfo, spec.target, spec.recipes, key)
+
+    from .synth import dataset_paths, write_synthetic_dataset
+
+    params = dict(spec.generate)
+    # Every setting of the generator, defaults included: a changed setting, or a changed
+    # default, regenerates the data instead of reusing pairs drawn under other settings.
+    key = _fingerprint("generate", params, dataclasses.asdict(spec.config), __version__)
+    folder = context.out / "data"
+    paths = dataset_paths(folder, spec.prefix)
+
+    def generate():
+        with context.bar(params["n_pairs"], f"generate {spec.name}") as bar:
+            write_synthetic_dataset(folder, params["n_pairs"], params["seed"],
+                                    prefix=spec.prefix, config=spec.config,
+                                    n_jobs=context.n_jobs, progress=bar.update)
+        return {"n_pairs": params["n_pairs"]}
+
+    context.step(f"data:{spec.name}", key, list(paths.values()), generate)
+    return _Data(spec, paths["pairs"], paths["publicinfo"], paths["target"],
+                 paths["recipes"], key)
+
+
+def prepare_data(context: RunContext) -> None:
+    """Steps ``data:train`` and ``data:heldout``: generate the sets, or check their files."""
+    from .io import read_target
+    from .model import cv_folds_problem
+
+    spec, results = context.spec, context.results
+    results.train = _materialise(context, spec.train)
+    # Checked before the features, which take long: the evaluation would fail after them.
+    results.train_target = read_target(results.train.target)
+    problem = cv_folds_problem(results.train_target["Target"].to_numpy(), spec.folds)
+    if problem is not None:
+        raise PipelineError(f"{spec.source}: [evaluation] folds = {spec.folds}, training "
+                            f"target {results.train.target}: {problem}")
+    if spec.heldout is not None:
+        results.heldout = _materialise(context, spec.heldout)
+
+
+def compute_features(context: RunContext) -> None:
+    """Steps ``features:train`` and ``features:heldout``: the feature set's columns of each
+    data set, in a resumable part store; then the training matrix, targets and groups."""
+    from .factory.extract import feature_code_identity
+    from .factory.spec import load_feature_set
+
+    spec, results = context.spec, context.results
+    feature_set = results.feature_set = load_feature_set(spec.feature_set)
+    for data in (results.train, results.heldout):
+        if data is None:
+            continue
+        out = context.out / "features" / f"{data.spec.name}.parquet"
         # The code that computes the values too (package version, FEATURE_CODE_VERSION, type
         # rule): a kernel change must not reuse old parts (the parts also carry a fingerprint
         # of their input, see extract_features).
-        key = _fingerprint("features", data.key, self.spec.chunk_size,
+        key = _fingerprint("features", data.key, spec.chunk_size,
                            feature_code_identity(feature_set))
+        total = len(pd.read_csv(data.publicinfo, usecols=[0]))
+        _extract_step(context, f"features:{data.spec.name}", key, out, feature_set,
+                      data.pairs, data.publicinfo, total, data.spec.name)
+        results.features[data.spec.name] = (out, key)
 
-        def compute():
-            import warnings
+    results.X = pd.read_parquet(results.features["train"][0])
+    results.target = results.train_target.loc[results.X.index]
+    results.groups = pd.DataFrame(index=results.X.index)
+    if spec.group_by:
+        recipes = pd.read_csv(results.train.recipes,
+                              dtype={"SampleID": str}).set_index("SampleID")
+        missing = [c for c in spec.group_by if c not in recipes.columns]
+        if missing:
+            raise PipelineError(f"{spec.source}: [evaluation] group_by {missing[0]!r} is not "
+                                f"a column of {results.train.recipes}")
+        results.groups = recipes.loc[results.X.index, list(spec.group_by)]
 
-            _drop_parts_of_other_code(out, feature_set)
-            report = ExtractionReport()
-            total = len(pd.read_csv(data.publicinfo, usecols=[0]))
-            with self.bar(total, f"features {data.spec.name}") as bar, \
-                    warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", RuntimeWarning)
-                extract_features(data.pairs, data.publicinfo, feature_set, n_jobs=self.n_jobs,
-                                 chunk_size=self.spec.chunk_size, out=out, progress=bar.update,
-                                 report=report, load=False, **self.execution)
-            if caught:
-                self.log(f"[features:{data.spec.name}] warning: {report.summary()}")
-            return {"n_pairs": report.n_pairs, "n_columns": len(feature_set),
-                    "degenerate": len(report.degenerate), "failed_cells": report.failed_cells,
-                    "crashed": list(report.crashed), "retyped": len(report.retyped)}
 
-        self.step(f"features:{data.spec.name}", key, [out / "_complete.json"], compute)
-        return out, key
+def evaluate_candidates(context: RunContext) -> None:
+    """Steps ``evaluate:CANDIDATE``: cross-validate every candidate (ordinary and grouped),
+    then choose one by the ``select_by`` score."""
+    from .model import cross_validate_model
 
-    def benchmark(self, suite, model) -> tuple[pd.DataFrame, pd.Series]:
-        """Score the final model on the benchmark sets: the table and every pair's score.
+    spec, results = context.spec, context.results
+    feature_set, X, groups = results.feature_set, results.X, results.groups
+    y = results.target["Target"]
+    features_key = results.features["train"][1]
+    folder = context.out / "evaluation"
+    for name, params in spec.candidates.items():
+        model_params, model_set, params_key = _model_settings({**spec.model, **params},
+                                                              feature_set)
+        key = _fingerprint("evaluate", features_key, params_key, spec.folds,
+                           spec.group_by, spec.group_folds, spec.seed, __version__)
+        path = folder / f"{name}.json"
 
-        Each set's features are a step of their own (``features:benchmark:NAME``), keyed by
-        the set's pairs and the model's feature set, so a rerun, or a new model with the same
-        columns, reuses them, and an added set costs only its own features.
-        """
-        from .benchmark import benchmark_fingerprint, score_table
-        from .factory.extract import ExtractionReport, extract_features, feature_code_identity
+        def run_candidate(name=name, model_params=model_params, model_set=model_set,
+                          path=path):
+            make = dict(feature_set=model_set, n_jobs=context.n_jobs, **model_params)
+            X_model = X[list(model_set.columns)] if model_set is not feature_set else X
+            entry = {"params": {**model_params, "feature_set": model_set.name}, "schemes": {}}
+            schemes = [("cv", None, spec.folds)]
+            for column in spec.group_by:
+                labels = groups[column].astype(str).to_numpy()
+                n_groups = len(np.unique(labels))
+                if n_groups < 2:
+                    raise PipelineError(f"[evaluation] group_by {column!r}: the training set "
+                                        "has a single group; nothing to leave out")
+                k = n_groups if spec.group_folds == 0 else min(spec.group_folds, n_groups)
+                schemes.append((f"grouped:{column}", labels, k))
+            for scheme, labels, k in schemes:
+                cv = cross_validate_model(make, X_model, y, labels, n_folds=k, seed=spec.seed)
+                entry["schemes"][scheme] = {
+                    "auc": float(cv["auc"]), "n_splits": int(cv["n_splits"]),
+                    "fold_auc": [float(a) for a in cv["fold_auc"]],
+                    "fit_seconds": float(cv["fit_seconds"]),
+                    "oof_score": [float(s) for s in cv["oof_score"]]}
+                context.log(f"  {name}: {scheme} bidirectional_auc={cv['auc']:.4f} "
+                            f"({cv['n_splits']} folds, fits {cv['fit_seconds']:.1f} s)")
+            entry["sample_ids"] = [str(s) for s in X.index]
+            with atomic_path(path) as tmp:
+                Path(tmp).write_text(json.dumps(entry), encoding="utf-8")
+            return {"auc": {s: v["auc"] for s, v in entry["schemes"].items()}}
 
-        feature_set = model.feature_set
-        columns = list(feature_set.columns)
-        scores = []
-        for bench in suite.benchmarks:
-            out = self.out / "features" / "benchmark" / f"{_file_name(bench.name)}.parquet"
-            key = _fingerprint("features:benchmark", benchmark_fingerprint(bench),
-                               self.spec.chunk_size, feature_code_identity(feature_set))
+        context.step(f"evaluate:{name}", key, [path], run_candidate)
+        results.evaluation[name] = json.loads(path.read_text(encoding="utf-8"))
 
-            def compute(bench=bench, out=out):
-                import warnings
+    rows = {}
+    for name, entry in results.evaluation.items():
+        schemes = entry["schemes"]
+        row = {f"{scheme} AUC": schemes[scheme]["auc"] for scheme in schemes}
+        grouped = [schemes[s]["auc"] for s in schemes if s.startswith("grouped:")]
+        row["grouped mean AUC"] = float(np.mean(grouped)) if grouped else np.nan
+        row["fit s"] = sum(s["fit_seconds"] for s in schemes.values())
+        rows[name] = row
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "candidate"
+    column = "grouped mean AUC" if spec.select_by == "grouped" else "cv AUC"
+    # Ties go to the candidate listed first in the file.
+    chosen = str(table[column].idxmax())
+    table.insert(0, "chosen", ["yes" if n == chosen else "" for n in table.index])
+    results.chosen, results.candidates = chosen, table
+    context.log(f"chosen candidate: {chosen} (by {spec.select_by} score)")
 
-                _drop_parts_of_other_code(out, feature_set)
-                report = ExtractionReport()
-                with self.bar(len(bench), f"features {bench.name}") as bar, \
-                        warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always", RuntimeWarning)
-                    extract_features(list(bench.pairs), bench.publicinfo(), feature_set,
-                                     n_jobs=self.n_jobs, chunk_size=self.spec.chunk_size,
-                                     out=out, progress=bar.update, report=report, load=False,
-                                     **self.execution)
-                if caught:
-                    self.log(f"[features:benchmark:{bench.name}] warning: {report.summary()}")
-                return {"n_pairs": report.n_pairs, "n_columns": len(feature_set),
-                        "degenerate": len(report.degenerate),
-                        "failed_cells": report.failed_cells}
 
-            self.step(f"features:benchmark:{bench.name}", key, [out / "_complete.json"], compute)
-            features = pd.read_parquet(out, columns=columns)[columns]
-            ids = [p.sample_id for p in bench.pairs]
-            scores.append(pd.Series(model.predict(features.loc[ids]), index=ids))
-        scores = pd.concat(scores)
-        return score_table(suite, scores), scores
+def train_final_model(context: RunContext) -> None:
+    """Step ``train``: the chosen candidate fitted on all training pairs, by
+    :func:`causepairs.model.train_model` (as ``causepairs train`` fits), and saved."""
+    from .model import CausalDirectionModel, train_model
 
-    def evaluate(self, feature_set, X: pd.DataFrame, y: pd.Series, groups: pd.DataFrame,
-                 features_key: str) -> tuple[str, pd.DataFrame, dict]:
-        """Cross-validate every candidate (ordinary and grouped); pick one; return all."""
-        from .model import cross_validate_model
+    spec, results = context.spec, context.results
+    chosen = results.chosen
+    model_dir = context.out / "model"
+    model_params, model_set, params_key = _model_settings(
+        {**spec.model, **spec.candidates[chosen]}, results.feature_set)
+    results.model_key = _fingerprint("train", results.features["train"][1], params_key,
+                                     __version__)
+    schemes = results.evaluation[chosen]["schemes"]
 
-        spec = self.spec
-        folder = self.out / "evaluation"
-        results: dict[str, dict] = {}
-        for name, params in spec.candidates.items():
-            model_params, model_set, params_key = self.model_settings(
-                {**spec.model, **params}, feature_set)
-            key = _fingerprint("evaluate", features_key, params_key, spec.folds,
-                               spec.group_by, spec.group_folds, spec.seed, __version__)
-            path = folder / f"{name}.json"
+    def fit():
+        cv_scores = {scheme: {"bidirectional_auc": v["auc"], "n_splits": v["n_splits"]}
+                     for scheme, v in schemes.items()}
+        cv_scores["bidirectional_auc"] = schemes["cv"]["auc"]
+        trained = train_model(results.X, results.target, model_set, params=model_params,
+                              n_jobs=context.n_jobs, cv_scores=cv_scores,
+                              training={"pipeline": spec.name,
+                                        "pairs_file": str(results.train.pairs),
+                                        "n_pairs": int(len(results.target)),
+                                        "candidate": chosen},
+                              out=model_dir)
+        return {"fit_seconds": trained.model.fit_seconds_, "candidate": chosen}
 
-            def run_candidate(model_params=model_params, model_set=model_set, path=path):
-                make = dict(feature_set=model_set, n_jobs=self.n_jobs, **model_params)
-                X_model = X[list(model_set.columns)] if model_set is not feature_set else X
-                entry = {"params": {**model_params, "feature_set": model_set.name},
-                         "schemes": {}}
-                schemes = [("cv", None, spec.folds)]
-                for column in spec.group_by:
-                    labels = groups[column].astype(str).to_numpy()
-                    n_groups = len(np.unique(labels))
-                    if n_groups < 2:
-                        raise PipelineError(f"[evaluation] group_by {column!r}: the training "
-                                            "set has a single group; nothing to leave out")
-                    k = n_groups if spec.group_folds == 0 else min(spec.group_folds, n_groups)
-                    schemes.append((f"grouped:{column}", labels, k))
-                for scheme, labels, k in schemes:
-                    cv = cross_validate_model(make, X_model, y, labels, n_splits=k,
-                                              seed=spec.seed)
-                    entry["schemes"][scheme] = {
-                        "auc": float(cv["auc"]), "n_splits": int(cv["n_splits"]),
-                        "fold_auc": [float(a) for a in cv["fold_auc"]],
-                        "fit_seconds": float(cv["fit_seconds"]),
-                        "oof_score": [float(s) for s in cv["oof_score"]]}
-                    self.log(f"  {name}: {scheme} bidirectional_auc={cv['auc']:.4f} "
-                             f"({cv['n_splits']} folds, fits {cv['fit_seconds']:.1f} s)")
-                entry["sample_ids"] = [str(s) for s in X.index]
-                with atomic_path(path) as tmp:
-                    Path(tmp).write_text(json.dumps(entry), encoding="utf-8")
-                return {"auc": {s: v["auc"] for s, v in entry["schemes"].items()}}
+    results.train_record = context.step("train", results.model_key,
+                                        [model_dir / "metadata.json"], fit)
+    results.model = CausalDirectionModel.load(model_dir, feature_set=model_set)
+    results.paths["model"] = model_dir
 
-            self.step(f"evaluate:{name}", key, [path], run_candidate)
-            results[name] = json.loads(path.read_text(encoding="utf-8"))
 
-        rows = {}
-        for name, entry in results.items():
-            schemes = entry["schemes"]
-            row = {f"{scheme} AUC": schemes[scheme]["auc"] for scheme in schemes}
-            grouped = [schemes[s]["auc"] for s in schemes if s.startswith("grouped:")]
-            row["grouped mean AUC"] = float(np.mean(grouped)) if grouped else np.nan
-            row["fit s"] = sum(s["fit_seconds"] for s in schemes.values())
-            rows[name] = row
-        table = pd.DataFrame.from_dict(rows, orient="index")
-        table.index.name = "candidate"
-        column = "grouped mean AUC" if spec.select_by == "grouped" else "cv AUC"
-        # Ties go to the candidate listed first in the file.
-        chosen = str(table[column].idxmax())
-        table.insert(0, "chosen", ["yes" if n == chosen else "" for n in table.index])
-        return chosen, table, results
+def predict_heldout(context: RunContext) -> None:
+    """Step ``predict:heldout``: the final model's scores of the held-out pairs, written as
+    a submission; scored when the held-out set has a target."""
+    if context.results.heldout is None:
+        return
+    from .io import read_publicinfo, read_submission, read_target, write_submission
+    from .metrics import score_breakdown
 
-    # -- the whole run -----------------------------------------------------------------------
+    spec, results = context.spec, context.results
+    model, heldout = results.model, results.heldout
+    features, features_key = results.features["heldout"]
+    submission = context.out / spec.submission
 
-    def run(self) -> PipelineResult:
-        from .factory.spec import load_feature_set
-        from .io import read_publicinfo, read_target, write_submission
-        from .model import CausalDirectionModel, cv_folds_problem
+    def predict():
+        columns = list(model.feature_set.columns)
+        rows = pd.read_parquet(features, columns=columns)[columns]
+        scores = pd.Series(model.predict(rows), index=rows.index)
+        write_submission(submission, scores)
+        return {"n_pairs": int(len(scores))}
 
-        spec = self.spec
-        started = time.perf_counter()
-        # Read first: a bad benchmark folder must fail before the long steps, not after them.
-        suite = None
-        if self.benchmark_dirs:
-            from .benchmark import read_suite
+    context.step("predict:heldout", _fingerprint("predict", results.model_key, features_key),
+                 [submission], predict)
+    results.paths["submission"] = submission
+    if heldout.target is None:
+        return
+    target = read_target(heldout.target)
+    scores = read_submission(submission).loc[target.index]
+    info = read_publicinfo(heldout.publicinfo).loc[target.index]
+    details = target["Details"] if target["Details"].notna().all() else None
+    results.heldout_target, results.heldout_scores, results.heldout_info = target, scores, info
+    results.heldout_breakdown = score_breakdown(target["Target"].to_numpy(), scores.to_numpy(),
+                                                details, info["A type"], info["B type"])
 
-            suite = read_suite(self.benchmark_dirs, baselines=self.baselines)
-            for note in suite.notes():
-                self.log(f"[benchmark] note: {note}")
-        train = self.data(spec.train)
-        # Checked before the features, which take long: the evaluation would fail after them.
-        train_target = read_target(train.target)
-        problem = cv_folds_problem(train_target["Target"].to_numpy(), spec.folds)
-        if problem is not None:
-            raise PipelineError(f"{spec.source}: [evaluation] folds = {spec.folds}, training "
-                                f"target {train.target}: {problem}")
-        heldout = self.data(spec.heldout) if spec.heldout is not None else None
-        feature_set = load_feature_set(spec.feature_set)
-        train_features, train_key = self.features(train, feature_set)
-        heldout_features = heldout_key = None
-        if heldout is not None:
-            heldout_features, heldout_key = self.features(heldout, feature_set)
 
-        X = pd.read_parquet(train_features)
-        target = train_target.loc[X.index]
-        y = target["Target"]
-        groups = pd.DataFrame(index=X.index)
-        if spec.group_by:
-            recipes = pd.read_csv(train.recipes, dtype={"SampleID": str}).set_index("SampleID")
-            missing = [c for c in spec.group_by if c not in recipes.columns]
-            if missing:
-                raise PipelineError(f"{spec.source}: [evaluation] group_by {missing[0]!r} is not "
-                                    f"a column of {train.recipes}")
-            groups = recipes.loc[X.index, list(spec.group_by)]
-        chosen, candidates, results = self.evaluate(feature_set, X, y, groups, train_key)
-        self.log(f"chosen candidate: {chosen} (by {spec.select_by} score)")
+def score_benchmarks(context: RunContext) -> None:
+    """Steps ``features:benchmark:SET``: the final model on the benchmark sets, the table and
+    every pair's score.
 
-        model_dir = self.out / "model"
-        model_params, model_set, params_key = self.model_settings(
-            {**spec.model, **spec.candidates[chosen]}, feature_set)
-        model_key = _fingerprint("train", train_key, params_key, __version__)
-        chosen_schemes = results[chosen]["schemes"]
+    Each set's features are a step of their own, keyed by the set's pairs and the model's
+    feature set, so a rerun, or a new model with the same columns, reuses them, and an added
+    set costs only its own features.
+    """
+    results = context.results
+    if results.suite is None:
+        return
+    from .benchmark import benchmark_fingerprint, score_table
+    from .factory.extract import feature_code_identity
 
-        def fit():
-            model = CausalDirectionModel(model_set, n_jobs=self.n_jobs, **model_params)
-            model.fit(X[list(model_set.columns)] if model_set is not feature_set else X, y)
-            cv_scores = {scheme: {"bidirectional_auc": v["auc"], "n_splits": v["n_splits"]}
-                         for scheme, v in chosen_schemes.items()}
-            cv_scores["bidirectional_auc"] = chosen_schemes["cv"]["auc"]
-            training = {"pipeline": spec.name, "pairs_file": str(train.pairs),
-                        "n_pairs": int(len(y)), "candidate": chosen,
-                        "details_counts": {str(k): int(v) for k, v in
-                                           target["Details"].value_counts().sort_index().items()}
-                        if target["Details"].notna().all() else None}
-            model.save(model_dir, training_summary=training, cv_scores=cv_scores)
-            return {"fit_seconds": model.fit_seconds_, "candidate": chosen}
+    model = results.model
+    feature_set = model.feature_set
+    columns = list(feature_set.columns)
+    scores = []
+    for bench in results.suite.benchmarks:
+        out = context.out / "features" / "benchmark" / f"{_file_name(bench.name)}.parquet"
+        key = _fingerprint("features:benchmark", benchmark_fingerprint(bench),
+                           context.spec.chunk_size, feature_code_identity(feature_set))
+        _extract_step(context, f"features:benchmark:{bench.name}", key, out, feature_set,
+                      list(bench.pairs), bench.publicinfo(), len(bench), bench.name)
+        features = pd.read_parquet(out, columns=columns)[columns]
+        ids = [p.sample_id for p in bench.pairs]
+        scores.append(pd.Series(model.predict(features.loc[ids]), index=ids))
+    results.benchmark_scores = pd.concat(scores)
+    results.benchmark = score_table(results.suite, results.benchmark_scores)
 
-        train_step = self.step("train", model_key, [model_dir / "metadata.json"], fit)
-        model = CausalDirectionModel.load(model_dir, feature_set=model_set)
 
-        paths = {"model": model_dir}
-        heldout_auc = None
-        heldout_scores = heldout_target = heldout_info = None
-        if heldout is not None:
-            submission = self.out / spec.submission
-            predict_key = _fingerprint("predict", model_key, heldout_key)
+def write_report(context: RunContext) -> None:
+    """The report (always rewritten, cheap, so it reflects every step's state) and, with
+    benchmark folders, the benchmark table and every pair's score."""
+    from .defaults import resolve_n_jobs
+    from .report import HeldOut, PipelineRun, pipeline_report
 
-            def predict():
-                columns = list(model_set.columns)
-                features = pd.read_parquet(heldout_features, columns=columns)[columns]
-                scores = pd.Series(model.predict(features), index=features.index)
-                write_submission(submission, scores)
-                return {"n_pairs": int(len(scores))}
+    spec, results = context.spec, context.results
+    report_dir = context.out / spec.report
+    if results.benchmark is not None:
+        from .benchmark import score_records, write_scores
 
-            self.step("predict:heldout", predict_key, [submission], predict)
-            paths["submission"] = submission
-            if heldout.target is not None:
-                from .io import read_submission
+        report_dir.mkdir(parents=True, exist_ok=True)
+        results.paths["benchmark_table"] = report_dir / "benchmark.csv"
+        with atomic_path(results.paths["benchmark_table"]) as tmp:
+            results.benchmark.to_csv(tmp, index_label="set", lineterminator="\n")
+        results.paths["benchmark_scores"] = write_scores(
+            report_dir / "benchmark_scores.json", results.paths["model"], results.benchmark,
+            score_records(results.suite, results.benchmark_scores))
+    from .io import read_publicinfo
 
-                heldout_target = read_target(heldout.target)
-                heldout_scores = read_submission(submission).loc[heldout_target.index]
-                heldout_info = read_publicinfo(heldout.publicinfo).loc[heldout_target.index]
+    heldout = None
+    if results.heldout_breakdown is not None:
+        heldout = HeldOut(results.heldout_target, results.heldout_scores,
+                          results.heldout_breakdown)
+    run = PipelineRun(
+        name=spec.name, description=spec.description, source=spec.source,
+        n_jobs=resolve_n_jobs(context.n_jobs),
+        generator_settings=_settings_text(spec.train, spec.heldout),
+        feature_set=results.feature_set, model=results.model,
+        steps={name: dict(entry) for name, entry in context.state.steps.items()},
+        steps_run=list(context.ran), candidates=results.candidates, chosen=results.chosen,
+        evaluation=results.evaluation[results.chosen], select_by=spec.select_by,
+        folds=spec.folds, group_by=spec.group_by, group_folds=spec.group_folds,
+        target=results.target,
+        train_info=read_publicinfo(results.train.publicinfo).loc[results.X.index],
+        groups=results.groups, heldout=heldout, benchmark=results.benchmark)
+    written = pipeline_report(run).write(report_dir)
+    results.paths.update({f"report_{k}": v for k, v in written.items()})
 
-        benchmark = benchmark_scores = None
-        if suite is not None:
-            benchmark, benchmark_scores = self.benchmark(suite, model)
 
-        # The report is cheap and always rewritten, so it reflects the state of every step.
-        report_dir = self.out / spec.report
-        cv_oof = pd.Series(chosen_schemes["cv"]["oof_score"], index=results[chosen]["sample_ids"])
-        train_info = read_publicinfo(train.publicinfo).loc[X.index]
-        report, heldout_auc = self.report(feature_set, model, candidates, chosen, results,
-                                          target, cv_oof, train_info, groups,
-                                          heldout_target, heldout_scores, heldout_info,
-                                          train_step, time.perf_counter() - started,
-                                          benchmark)
-        if benchmark is not None:
-            from .benchmark import score_records, write_scores
+@dataclass(frozen=True)
+class Step:
+    """One step of a run: a name (for the log and the docs) and the function doing it."""
 
-            report_dir.mkdir(parents=True, exist_ok=True)
-            paths["benchmark_table"] = report_dir / "benchmark.csv"
-            with atomic_path(paths["benchmark_table"]) as tmp:
-                benchmark.to_csv(tmp, index_label="set", lineterminator="\n")
-            paths["benchmark_scores"] = write_scores(
-                report_dir / "benchmark_scores.json", model_dir, benchmark,
-                score_records(suite, benchmark_scores))
-        paths.update({f"report_{k}": v for k, v in report.write(report_dir).items()})
-        return PipelineResult(self.out, self.ran, self.skipped, chosen, candidates,
-                              float(chosen_schemes["cv"]["auc"]), heldout_auc, paths,
-                              benchmark)
+    name: str
+    run: Callable[[RunContext], None]
 
-    def report(self, feature_set, model, candidates, chosen, results, target, cv_oof,
-               train_info, groups, heldout_target, heldout_scores, heldout_info, train_step,
-               elapsed, benchmark=None):
-        from .metrics import bidirectional_auc, score_breakdown
-        from .report import Report
 
-        spec = self.spec
-        report = Report(f"causepairs pipeline {spec.name!r}")
-        if spec.description:
-            report.add_text(None, spec.description)
-        steps = self.state.steps
-        report.add_facts("Run", "run", {
-            "pipeline file": spec.source,
-            "causepairs version": __version__,
-            "machine cores": os.cpu_count(),
-            "n_jobs": self.n_jobs,
-            "training pairs": len(target),
-            "held-out pairs": None if heldout_target is None else len(heldout_target),
-            "generator settings": _settings_text(spec.train, spec.heldout),
-            "feature set": f"{feature_set.name} ({len(feature_set)} columns)",
-            "model feature set": (None if model.feature_set is feature_set else
-                                  f"{model.feature_set.name} ({len(model.feature_set)} "
-                                  "columns)"),
-            "feature seconds (train)": steps.get("features:train", {}).get("seconds"),
-            "feature seconds (held-out)": steps.get("features:heldout", {}).get("seconds"),
-            "feature seconds (benchmarks)": (
-                # The mean line has no step of its own: it adds nothing.
-                sum(steps.get(f"features:benchmark:{name}", {}).get("seconds", 0.0)
-                    for name in benchmark.index)
-                if benchmark is not None else None),
-            "final fit seconds": train_step.get("fit_seconds"),
-            "chosen candidate": chosen,
-            "selected by": ("mean AUC of the grouped cross-validations (out of generator "
-                            "family)") if spec.select_by == "grouped" else "cross-validated AUC",
-            "steps run now": ", ".join(self.ran) or "none (all up to date)",
-        })
-        report.add_table(
-            "Candidates", "candidates", candidates,
-            note=(f"Bidirectional AUC of out-of-fold scores. `cv`: stratified {spec.folds}-fold; "
-                  "`grouped:COLUMN`: folds never share a value of the generator's recipe "
-                  "COLUMN (" + ("each family left out in turn" if spec.group_folds == 0 else
-                                f"{spec.group_folds} grouped folds") + "), an estimate of "
-                  "performance on pairs unlike any training pair. `fit s`: total LightGBM "
-                  "fit time of all folds."))
-        details = target["Details"] if target["Details"].notna().all() else None
-        report.add_breakdown(
-            f"Cross-validation of {chosen!r}", "cv_breakdown",
-            score_breakdown(target["Target"].to_numpy(), cv_oof.loc[target.index].to_numpy(),
-                            details, train_info["A type"], train_info["B type"]),
-            note=f"Out-of-fold scores of stratified {spec.folds}-fold cross-validation on the "
-                 "training pairs.")
-        for column in spec.group_by:
-            scheme = results[chosen]["schemes"][f"grouped:{column}"]
-            oof = pd.Series(scheme["oof_score"], index=results[chosen]["sample_ids"])
-            labels = groups[column].astype(str)
-            rows = {}
-            for value in sorted(labels.unique()):
-                member = labels.index[labels == value]
-                y_g = target.loc[member, "Target"].to_numpy()
-                rows[value] = {"n": len(member), "n_A>B": int((y_g == 1).sum()),
-                               "n_B>A": int((y_g == -1).sum()),
-                               "n_neither": int((y_g == 0).sum()),
-                               "bidirectional_auc": bidirectional_auc(y_g, oof.loc[member])}
-            table = pd.DataFrame.from_dict(rows, orient="index")
-            table.index.name = column
-            report.add_table(
-                f"Left-out {column.replace('_', ' ')}: {chosen!r}", f"grouped_{column}", table,
-                note=f"Each row: the pairs of one {column} value, scored by models that never "
-                     f"saw that value in training (pooled AUC {scheme['auc']:.4f}). A value "
-                     "with only one kind of target has no AUC (-).")
-        heldout_auc = None
-        if heldout_target is not None:
-            details = (heldout_target["Details"] if heldout_target["Details"].notna().all()
-                       else None)
-            breakdown = score_breakdown(heldout_target["Target"].to_numpy(),
-                                        heldout_scores.to_numpy(), details,
-                                        heldout_info["A type"], heldout_info["B type"])
-            heldout_auc = breakdown.overall
-            report.add_breakdown("Held-out set", "heldout", breakdown,
-                                 note="The final model (fitted on all training pairs) on the "
-                                      "held-out pairs.")
-        if benchmark is not None:
-            from .benchmark import format_table
-
-            report.add_preformatted(
-                "Benchmarks", "benchmark", benchmark, format_table(benchmark),
-                note="The final model on the benchmark folders, as `causepairs benchmark "
-                     "--model MODEL_DIR DIR ...` prints it: per set, direction accuracy (sign "
-                     "of the score; a zero counts one half) and AUC, weighted where "
-                     "weighted = yes; the published methods' accuracies beside them where a "
-                     "baseline_results file names the set (best: the best of them); the mean "
-                     "of the sets whose pairs all count the same (the synthetic sets), then "
-                     "the weighted sets (real pairs, such as Lisbon) on their own lines. "
-                     "Every pair's score: benchmark_scores.json.")
-        report.add_roc("cross-validation (out-of-fold)", target["Target"].to_numpy(),
-                       cv_oof.loc[target.index].to_numpy())
-        if heldout_target is not None:
-            report.add_roc("held-out", heldout_target["Target"].to_numpy(),
-                           heldout_scores.to_numpy())
-        report.add_importance(model.feature_importances("gain"))
-        return report, heldout_auc
+#: The steps of every run, in order: the one place to add one. Each reads what the steps
+#: before it left in ``context.results`` (see :class:`RunResults`).
+STEPS: tuple[Step, ...] = (
+    Step("read benchmarks", read_benchmark_suite),
+    Step("data", prepare_data),
+    Step("features", compute_features),
+    Step("evaluate", evaluate_candidates),
+    Step("train", train_final_model),
+    Step("predict", predict_heldout),
+    Step("benchmark", score_benchmarks),
+    Step("report", write_report),
+)
 
 
 def _settings_text(*data: DataSpec | None) -> str | None:
@@ -1054,6 +1077,8 @@ def _settings_text(*data: DataSpec | None) -> str | None:
             given = ", ".join(f"{k} = {v!r}" for k, v in spec.generator_settings.items())
             parts.append(f"{spec.name}: {given or 'defaults'}")
     return "; ".join(parts) or None
+
+
 
 
 def run_pipeline(pipeline, *, out=None, n_jobs: int | None = None, quiet: bool = False,
@@ -1070,7 +1095,9 @@ def run_pipeline(pipeline, *, out=None, n_jobs: int | None = None, quiet: bool =
         Output directory; default the pipeline's ``[pipeline] out``.
     n_jobs : int, optional
         Worker processes for generation and features, and LightGBM threads; default the
-        pipeline's ``[pipeline] n_jobs``. Results do not depend on it.
+        pipeline's ``[pipeline] n_jobs``, and where it has none the rule of
+        :func:`causepairs.defaults.resolve_n_jobs` (``CAUSEPAIRS_N_JOBS``, else 1). Results
+        do not depend on it.
     quiet : bool
         No progress bars.
     log : callable, optional
@@ -1104,8 +1131,19 @@ def run_pipeline(pipeline, *, out=None, n_jobs: int | None = None, quiet: bool =
             print(line, flush=True)
     if scheduler is not None and (backend or spec.backend) != "dask":
         raise ValueError("scheduler needs backend='dask'")
-    runner = _Runner(spec, out, spec.n_jobs if n_jobs is None else n_jobs, quiet, log,
-                     backend or spec.backend,
-                     scheduler if scheduler is not None else spec.scheduler, dirs,
-                     Path(baselines) if baselines is not None else spec.baselines)
-    return runner.run()
+    context = RunContext(spec, out, spec.n_jobs if n_jobs is None else n_jobs,
+                         {"backend": "dask", "client": (scheduler if scheduler is not None
+                                                        else spec.scheduler) or "local"}
+                         if (backend or spec.backend) == "dask" else {"backend": "joblib"},
+                         quiet, log, dirs,
+                         Path(baselines) if baselines is not None else spec.baselines)
+    # The worker count is checked before any work (the data step would meet it first).
+    resolve_n_jobs(context.n_jobs)
+    for step in STEPS:
+        step.run(context)
+    results = context.results
+    return PipelineResult(out, context.ran, context.skipped, results.chosen, results.candidates,
+                          float(results.evaluation[results.chosen]["schemes"]["cv"]["auc"]),
+                          None if results.heldout_breakdown is None
+                          else results.heldout_breakdown.overall,
+                          results.paths, results.benchmark)

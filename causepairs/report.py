@@ -29,7 +29,8 @@ from .factory.names import parse_column
 from .io import atomic_path
 from .metrics import ScoreBreakdown
 
-__all__ = ["FEATURE_AXES", "NO_VALUE", "Report", "column_axes", "importance_by_axis", "roc_points"]
+__all__ = ["FEATURE_AXES", "NO_VALUE", "HeldOut", "PipelineRun", "Report", "column_axes",
+           "importance_by_axis", "pipeline_report", "roc_points"]
 
 #: The value of an axis a column does not have (a measure fits no model, a statistic of A alone
 #: has no target view).
@@ -343,3 +344,164 @@ def _plot_importance(by_axis: dict[str, pd.DataFrame], path: Path, top: int = 10
     figure.tight_layout()
     _save_figure(figure, path)
     plt.close(figure)
+
+
+# -- the report of a pipeline run ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class HeldOut:
+    """The final model's scores of a held-out set with a target."""
+
+    #: The held-out targets (``Target``, ``Details``) by SampleID.
+    target: pd.DataFrame
+    #: The scores, in the order of ``target``.
+    scores: pd.Series
+    breakdown: ScoreBreakdown
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """What a pipeline run produced, as :func:`pipeline_report` reports it.
+
+    Built by the pipeline's report step (:mod:`causepairs.pipeline`) from what the steps
+    before it left; every number the report shows comes from here.
+    """
+
+    name: str
+    description: str
+    #: The pipeline file (or ``pipelines/NAME.toml``).
+    source: str
+    #: Worker processes used (resolved).
+    n_jobs: int
+    #: The generator settings of the generated sets, or None.
+    generator_settings: str | None
+    #: The feature set computed for every data set.
+    feature_set: object
+    #: The final model (fitted on all training pairs).
+    model: object
+    #: Every step's record in ``pipeline_state.json`` (``seconds`` and what it returned).
+    steps: dict
+    #: The steps that ran now (the others were up to date).
+    steps_run: list
+    #: One row per candidate (see :func:`causepairs.pipeline.evaluate_candidates`).
+    candidates: pd.DataFrame
+    chosen: str
+    #: The chosen candidate's evaluation: per scheme (``cv``, ``grouped:COLUMN``) its AUC
+    #: and out-of-fold scores, in the order of ``sample_ids``.
+    evaluation: dict
+    select_by: str
+    folds: int
+    group_by: tuple
+    group_folds: int
+    #: The training targets (``Target``, ``Details``), publicinfo and recipe groups, by
+    #: SampleID, in the same order.
+    target: pd.DataFrame
+    train_info: pd.DataFrame
+    groups: pd.DataFrame
+    heldout: HeldOut | None = None
+    #: The benchmark table (:func:`causepairs.benchmark.score_table`), or None.
+    benchmark: pd.DataFrame | None = None
+
+    def oof(self, scheme: str) -> pd.Series:
+        """The chosen candidate's out-of-fold scores of ``scheme``, by SampleID."""
+        return pd.Series(self.evaluation["schemes"][scheme]["oof_score"],
+                         index=self.evaluation["sample_ids"])
+
+
+def pipeline_report(run: PipelineRun) -> Report:
+    """The report of a pipeline run: the run's facts, the candidates, the chosen candidate's
+    cross-validation (overall and per left-out group), the held-out set, the benchmarks, the
+    ROC curves and importance by feature axis."""
+    import os
+
+    from . import __version__
+    from .metrics import bidirectional_auc, score_breakdown
+
+    report = Report(f"causepairs pipeline {run.name!r}")
+    if run.description:
+        report.add_text(None, run.description)
+    steps, model, feature_set = run.steps, run.model, run.feature_set
+    target, heldout = run.target, run.heldout
+    report.add_facts("Run", "run", {
+        "pipeline file": run.source,
+        "causepairs version": __version__,
+        "machine cores": os.cpu_count(),
+        "n_jobs": run.n_jobs,
+        "training pairs": len(target),
+        "held-out pairs": None if heldout is None else len(heldout.target),
+        "generator settings": run.generator_settings,
+        "feature set": f"{feature_set.name} ({len(feature_set)} columns)",
+        "model feature set": (None if model.feature_set is feature_set else
+                              f"{model.feature_set.name} ({len(model.feature_set)} columns)"),
+        "feature seconds (train)": steps.get("features:train", {}).get("seconds"),
+        "feature seconds (held-out)": steps.get("features:heldout", {}).get("seconds"),
+        "feature seconds (benchmarks)": (
+            # The mean line has no step of its own: it adds nothing.
+            sum(steps.get(f"features:benchmark:{name}", {}).get("seconds", 0.0)
+                for name in run.benchmark.index)
+            if run.benchmark is not None else None),
+        "final fit seconds": steps.get("train", {}).get("fit_seconds"),
+        "chosen candidate": run.chosen,
+        "selected by": ("mean AUC of the grouped cross-validations (out of generator "
+                        "family)") if run.select_by == "grouped" else "cross-validated AUC",
+        "steps run now": ", ".join(run.steps_run) or "none (all up to date)",
+    })
+    report.add_table(
+        "Candidates", "candidates", run.candidates,
+        note=(f"Bidirectional AUC of out-of-fold scores. `cv`: stratified {run.folds}-fold; "
+              "`grouped:COLUMN`: folds never share a value of the generator's recipe "
+              "COLUMN (" + ("each family left out in turn" if run.group_folds == 0 else
+                            f"{run.group_folds} grouped folds") + "), an estimate of "
+              "performance on pairs unlike any training pair. `fit s`: total LightGBM "
+              "fit time of all folds."))
+    cv_oof = run.oof("cv").loc[target.index].to_numpy()
+    details = target["Details"] if target["Details"].notna().all() else None
+    report.add_breakdown(
+        f"Cross-validation of {run.chosen!r}", "cv_breakdown",
+        score_breakdown(target["Target"].to_numpy(), cv_oof, details,
+                        run.train_info["A type"], run.train_info["B type"]),
+        note=f"Out-of-fold scores of stratified {run.folds}-fold cross-validation on the "
+             "training pairs.")
+    for column in run.group_by:
+        scheme = f"grouped:{column}"
+        oof = run.oof(scheme)
+        labels = run.groups[column].astype(str)
+        rows = {}
+        for value in sorted(labels.unique()):
+            member = labels.index[labels == value]
+            y_g = target.loc[member, "Target"].to_numpy()
+            rows[value] = {"n": len(member), "n_A>B": int((y_g == 1).sum()),
+                           "n_B>A": int((y_g == -1).sum()),
+                           "n_neither": int((y_g == 0).sum()),
+                           "bidirectional_auc": bidirectional_auc(y_g, oof.loc[member])}
+        table = pd.DataFrame.from_dict(rows, orient="index")
+        table.index.name = column
+        pooled = run.evaluation["schemes"][scheme]["auc"]
+        report.add_table(
+            f"Left-out {column.replace('_', ' ')}: {run.chosen!r}", f"grouped_{column}", table,
+            note=f"Each row: the pairs of one {column} value, scored by models that never "
+                 f"saw that value in training (pooled AUC {pooled:.4f}). A value "
+                 "with only one kind of target has no AUC (-).")
+    if heldout is not None:
+        report.add_breakdown("Held-out set", "heldout", heldout.breakdown,
+                             note="The final model (fitted on all training pairs) on the "
+                                  "held-out pairs.")
+    if run.benchmark is not None:
+        from .benchmark import format_table
+
+        report.add_preformatted(
+            "Benchmarks", "benchmark", run.benchmark, format_table(run.benchmark),
+            note="The final model on the benchmark folders, as `causepairs benchmark "
+                 "--model MODEL_DIR DIR ...` prints it: per set, direction accuracy (sign "
+                 "of the score; a zero counts one half) and AUC, weighted where "
+                 "weighted = yes; the published methods' accuracies beside them where a "
+                 "baseline_results file names the set (best: the best of them); the mean "
+                 "of the sets whose pairs all count the same (the synthetic sets), then "
+                 "the weighted sets (real pairs, such as Lisbon) on their own lines. "
+                 "Every pair's score: benchmark_scores.json.")
+    report.add_roc("cross-validation (out-of-fold)", target["Target"].to_numpy(), cv_oof)
+    if heldout is not None:
+        report.add_roc("held-out", heldout.target["Target"].to_numpy(),
+                       heldout.scores.to_numpy())
+    report.add_importance(model.feature_importances("gain"))
+    return report

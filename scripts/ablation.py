@@ -90,7 +90,7 @@ def grouped_cv_auc(feature_set, X, y, recipes: pd.DataFrame, params: dict) -> fl
     for column in ("mechanism_family", "noise_family"):
         labels = recipes.loc[X.index, column].astype(str).to_numpy()
         result = cross_validate_model({"feature_set": feature_set, **params}, X, y, labels,
-                                      n_splits=min(3, len(np.unique(labels))))
+                                      n_folds=min(3, len(np.unique(labels))))
         aucs.append(result["auc"])
     return float(np.mean(aucs))
 
@@ -108,7 +108,7 @@ def left_out_family_auc(feature_set, X, y, recipes: pd.DataFrame, params: dict) 
         labels = recipes.loc[X.index, column].astype(str).to_numpy()
         groups = np.unique(labels)
         result = cross_validate_model({"feature_set": feature_set, **params}, X, y, labels,
-                                      n_splits=len(groups))
+                                      n_folds=len(groups))
         target = np.asarray(y)
         for group in groups:
             inside = labels == group

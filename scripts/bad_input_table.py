@@ -127,7 +127,7 @@ def main() -> int:
     record("train --features on parts computed before the pairs file was edited",
            "train --features", cli("train", "--pairs", pairs, "--publicinfo", info, "--target",
                                    target, "--set", "fast", "--features", d / "f.parquet",
-                                   "--out", d / "m", "--cv-folds", 1, "--quiet"), 1)
+                                   "--out", d / "m", "--folds", 1, "--quiet"), 1)
 
     # -- SampleIDs ---------------------------------------------------------------------------
     d = base / "ids"
@@ -153,10 +153,10 @@ def main() -> int:
            cli("score", "--target", d / "t.csv", "--submission", d / "s.csv"), 1)
     for kind, count, targets, extra in (
             ("train, one-class target", 6, [1] * 6, []),
-            ("train --cv-folds 100 on 4 pairs", 4, [1, -1, 0, 1], ["--cv-folds", 100]),
+            ("train --folds 100 on 4 pairs", 4, [1, -1, 0, 1], ["--folds", 100]),
             ("train on 1 pair", 1, [1], []),
-            ("train on 2 pairs (cv-folds 5)", 2, [1, -1], []),
-            ("train --cv-folds 4, largest class 3 pairs", 4, [1, 1, 1, -1], ["--cv-folds", 4]),
+            ("train on 2 pairs (folds 5)", 2, [1, -1], []),
+            ("train --folds 4, largest class 3 pairs", 4, [1, 1, 1, -1], ["--folds", 4]),
             ("train on an empty data set", 0, [], [])):
         sub = d / kind.replace(" ", "_")
         pairs, info, target = write_dataset(sub, numeric_rows(count), targets)
@@ -173,7 +173,7 @@ def main() -> int:
     d = base / "model"
     pairs, info, target = write_dataset(d, numeric_rows(6), [1, -1, 0, 1, -1, 0])
     code, _, err = cli("train", "--pairs", pairs, "--publicinfo", info, "--target", target,
-                       "--set", "fast", "--out", d / "m", "--cv-folds", 1, "--quiet")
+                       "--set", "fast", "--out", d / "m", "--folds", 1, "--quiet")
     assert code == 0, err
     original = (d / "m" / "metadata.json").read_text()
     edits = [("metadata.json: formulation edited", lambda m: m.update(formulation="multiclass"),
@@ -195,7 +195,7 @@ def main() -> int:
     before = {p.name: p.read_bytes() for p in (d / "m").iterdir()}
     record("disk full during train (files limited to 8 KB), over an existing model", "train",
            cli("train", "--pairs", pairs, "--publicinfo", info, "--target", target, "--set",
-               "fast", "--out", d / "m", "--cv-folds", 1, "--formulation", "binary_pair",
+               "fast", "--out", d / "m", "--folds", 1, "--formulation", "binary_pair",
                "--quiet", max_file_bytes=8192), 1)
     assert {p.name: p.read_bytes() for p in (d / "m").iterdir()} == before, "model changed"
 
@@ -206,7 +206,7 @@ def main() -> int:
     (d / "m2" / "model.txt").symlink_to(victim)
     record("planted MODEL_DIR/model.txt symlink", "train",
            cli("train", "--pairs", pairs, "--publicinfo", info, "--target", target, "--set",
-               "fast", "--out", d / "m2", "--cv-folds", 1, "--quiet"), 1)
+               "fast", "--out", d / "m2", "--folds", 1, "--quiet"), 1)
     (d / "f.parquet").mkdir()
     (d / "f.parquet" / ".lock").symlink_to(victim)
     record("planted OUT.parquet/.lock symlink", "features",

@@ -80,7 +80,7 @@ def main(argv=None) -> int:
                 (f"grouped:{c}", recipes.loc[X.index, c].astype(str).to_numpy(),
                  args.group_folds) for c in group_by]
             for scheme, groups, k in schemes:
-                result = cross_validate_model(params, X, y, groups, n_splits=k, seed=args.seed)
+                result = cross_validate_model(params, X, y, groups, n_folds=k, seed=args.seed)
                 row[scheme] = result["auc"]
                 fit_seconds.append(result["fit_seconds"] / result["n_splits"])
             row["grouped mean"] = float(np.mean([row[f"grouped:{c}"] for c in group_by]))

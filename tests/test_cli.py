@@ -169,3 +169,34 @@ def test_generate_into_a_file_fails_cleanly(capsys, tmp_path):
     blocker.write_text("x")
     code, _, err = run(capsys, "generate", "--n-pairs", "2", "--seed", "1", "--out", str(blocker))
     assert_one_line_error(code, err, str(blocker), "not a directory")
+
+
+def test_every_command_has_the_same_n_jobs_flag():
+    # One rule (causepairs.defaults): --n-jobs defaults to None in every command that has it,
+    # takes N, -1 and -2, and refuses 0.
+    import argparse
+
+    from causepairs.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    with_n_jobs = {}
+    for name, sub in commands.choices.items():
+        for action in sub._actions:
+            if "--n-jobs" in action.option_strings:
+                with_n_jobs[name] = action
+    assert set(with_n_jobs) == {"generate", "features", "train", "predict", "direction",
+                                "calibrate", "benchmark", "run"}
+    for name, action in with_n_jobs.items():
+        assert action.default is None, name
+        assert "-1 for all cores" in action.help and "-2 for all but one" in action.help, name
+    for value, expected in (("3", 3), ("-1", -1), ("-2", -2)):
+        args = parser.parse_args(["generate", "--n-pairs", "2", "--seed", "1", "--out", "d",
+                                  "--n-jobs", value])
+        assert args.n_jobs == expected
+    # --cv-folds is the former name of --folds.
+    argv = ["train", "--pairs", __file__, "--publicinfo", __file__, "--target", __file__,
+            "--set", "fast", "--out", "m"]
+    assert parser.parse_args(argv + ["--cv-folds", "3"]).folds == 3
+    assert parser.parse_args(argv + ["--folds", "4"]).folds == 4
+    assert parser.parse_args(argv).folds == 5

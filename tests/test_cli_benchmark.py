@@ -17,7 +17,7 @@ def model(tmp_path_factory):
     assert main(["train", "--pairs", str(d / "train_pairs.csv"),
                  "--publicinfo", str(d / "train_publicinfo.csv"),
                  "--target", str(d / "train_target.csv"), "--set", "fast",
-                 "--out", str(d / "model"), "--cv-folds", "1", "--quiet"]) == 0
+                 "--out", str(d / "model"), "--folds", "1", "--quiet"]) == 0
     return d / "model"
 
 

@@ -28,7 +28,7 @@ def files(d, prefix):
 def test_train_predict_score(data, capsys):
     model_dir = data / "model"
     code = main(["train", *files(data, "train"), "--target", str(data / "train_target.csv"),
-                 "--set", "fast", "--out", str(model_dir), "--cv-folds", "2", "--quiet"])
+                 "--set", "fast", "--out", str(model_dir), "--folds", "2", "--quiet"])
     out = capsys.readouterr().out
     assert code == 0 and "cross-validated bidirectional_auc=" in out
     metadata = json.loads((model_dir / "metadata.json").read_text())
@@ -52,7 +52,7 @@ def test_train_reuses_a_feature_file_and_checks_it(data, capsys):
     capsys.readouterr()
     code = main(["train", *files(data, "train"), "--target", str(data / "train_target.csv"),
                  "--set", "fast", "--features", str(features), "--out", str(data / "m2"),
-                 "--cv-folds", "1", "--quiet"])
+                 "--folds", "1", "--quiet"])
     assert code == 0
     # The same file offered for another feature set is refused with one line.
     small = data / "small.toml"
@@ -68,7 +68,7 @@ def test_predict_refuses_a_tampered_model(data, capsys):
     model_dir = data / "m4"
     assert main(["train", *files(data, "train"), "--target", str(data / "train_target.csv"),
                  "--set", "fast", "--features", str(data / "train_fast.parquet"),
-                 "--out", str(model_dir), "--cv-folds", "1", "--quiet"]) == 0
+                 "--out", str(model_dir), "--folds", "1", "--quiet"]) == 0
     text = (model_dir / "model.txt").read_text()
     (model_dir / "model.txt").write_text(text.replace("learning_rate", "learning_rata", 1))
     capsys.readouterr()

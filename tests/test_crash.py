@@ -186,7 +186,7 @@ def test_cli_features_train_predict_finish_and_name_the_killers(data, crash_on, 
     assert_crashed_rows(pd.read_parquet(tmp_path / "f.parquet"), clean)
 
     code = main([str(a) for a in ["train", *common, "--target", target, "--set", tiny,
-                                  "--out", tmp_path / "model", "--cv-folds", 2, "--n-jobs", 2]])
+                                  "--out", tmp_path / "model", "--folds", 2, "--n-jobs", 2]])
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "Traceback" not in err

@@ -118,6 +118,26 @@ def test_resolve_n_jobs_rejects_bad_values(bad):
         resolve_n_jobs(bad)
 
 
+def test_one_n_jobs_rule_everywhere():
+    # The execution layer, the model and the CLI read n_jobs with the one helper of
+    # causepairs.defaults, and every API that takes it defaults to None (that rule's default).
+    import inspect
+
+    from causepairs import defaults, execution, model
+    from causepairs.factory.extract import extract_features, iter_feature_blocks
+    from causepairs.synth import generate_pairs, write_synthetic_dataset
+    from causepairs.tables import direction_table
+    from causepairs.transformers import PairFeatures
+
+    assert execution.resolve_n_jobs is defaults.resolve_n_jobs
+    assert model.resolve_n_jobs is defaults.resolve_n_jobs
+    for function in (execution.map_ordered, extract_features, iter_feature_blocks,
+                     generate_pairs, write_synthetic_dataset, direction_table,
+                     model.CausalDirectionModel, model.train_model, PairFeatures):
+        default = inspect.signature(function).parameters["n_jobs"].default
+        assert default is None, (function, default)
+
+
 # --------------------------------------------------------------------------------------------
 # Order, equivalence, bounded intake
 # --------------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from causepairs.errors import CausepairsError
 from causepairs.factory.extract import extract_features
 from causepairs.factory.spec import _resolve
 from causepairs.metrics import bidirectional_auc
-from causepairs.model import FORMULATIONS, CausalDirectionModel, cross_validate_model
+from causepairs.model import (FORMULATIONS, PARAMETERS, CausalDirectionModel, cross_validate_model,
+                              train_model)
 from causepairs.synth import GeneratorConfig, generate_pairs
 
 SPEC = {"name": "tiny", "family": [
@@ -79,14 +80,14 @@ def test_cross_validation_learns_a_planted_signal(feature_set, data, formulation
     X, y = data
     planted = _planted(feature_set, X, y)
     result = cross_validate_model({"feature_set": feature_set, "formulation": formulation,
-                                   **SMALL}, planted, y, n_splits=4, seed=1)
+                                   **SMALL}, planted, y, n_folds=4, seed=1)
     assert result["oof_score"].shape == (len(X),) and np.isfinite(result["oof_score"]).all()
     assert sorted(set(result["fold"])) == [0, 1, 2, 3]
     assert result["auc"] > 0.8
     # Labels shuffled away from the features: nothing to learn.
     shuffled = pd.Series(np.random.default_rng(3).permutation(y.to_numpy()), index=y.index)
     null = cross_validate_model({"feature_set": feature_set, "formulation": formulation,
-                                 **SMALL}, planted, shuffled, n_splits=4, seed=1)
+                                 **SMALL}, planted, shuffled, n_folds=4, seed=1)
     assert null["auc"] < result["auc"] - 0.2
 
 
@@ -94,7 +95,7 @@ def test_grouped_cross_validation_keeps_groups_together(feature_set, data):
     X, y = data
     groups = np.arange(len(X)) % 6
     model = CausalDirectionModel(feature_set, **SMALL)
-    result = cross_validate_model(model, X, y, groups=groups, n_splits=3)
+    result = cross_validate_model(model, X, y, groups=groups, n_folds=3)
     assert result["grouped"] and result["n_splits"] == 3
     for g in range(6):
         assert len(set(result["fold"][groups == g])) == 1
@@ -210,3 +211,40 @@ def test_feature_importances_find_the_planted_column(feature_set, data, formulat
     assert split.sum() > 0 and split[column] > 0
     with pytest.raises(ValueError, match="gain"):
         model.feature_importances("cover")
+
+
+def test_parameters_are_defined_once_by_the_constructor():
+    # The saved, checked and pipeline-settable parameters are the constructor's, in its order.
+    import inspect
+
+    signature = list(inspect.signature(CausalDirectionModel.__init__).parameters)
+    assert list(PARAMETERS) == [n for n in signature if n not in ("self", "feature_set")]
+    assert set(CausalDirectionModel().get_params()) == {"feature_set", *PARAMETERS}
+
+
+def test_cross_validate_model_accepts_the_former_n_splits(feature_set, data):
+    X, y = data
+    params = {"feature_set": feature_set, **SMALL}
+    with pytest.warns(DeprecationWarning, match="n_folds"):
+        old = cross_validate_model(params, X, y, n_splits=3)
+    new = cross_validate_model(params, X, y, n_folds=3)
+    assert np.array_equal(old["oof_score"], new["oof_score"])
+
+
+def test_train_model_records_cv_and_details(feature_set, data, tmp_path):
+    X, y = data
+    target = pd.DataFrame({"Target": y, "Details": np.where(y == 0, 3, np.where(y > 0, 1, 2))},
+                          index=y.index)
+    lines = []
+    trained = train_model(X, target, feature_set, params=SMALL, folds=3,
+                          training={"pairs_file": "p.csv"}, out=tmp_path / "m", log=lines.append)
+    assert len(lines) == 1 and lines[0].startswith("cross-validated bidirectional_auc=")
+    meta = json.loads((tmp_path / "m" / "metadata.json").read_text())
+    assert meta["cv_scores"]["n_splits"] == 3 and len(meta["cv_scores"]["fold_auc"]) == 3
+    assert meta["training"]["pairs_file"] == "p.csv"
+    assert sum(meta["training"]["details_counts"].values()) == len(y)
+    # The same model as fitting it by hand: train_model adds nothing to the fit.
+    by_hand = CausalDirectionModel(feature_set, **SMALL).fit(X, y)
+    assert np.array_equal(trained.model.predict(X), by_hand.predict(X))
+    with pytest.raises(ValueError, match="not both"):
+        train_model(X, target, feature_set, folds=3, cv_scores={"bidirectional_auc": 0.5})

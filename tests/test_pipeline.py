@@ -197,3 +197,66 @@ def test_builtin_pipelines_load():
     for spec in (demo, full):
         assert spec.select_by == "grouped" and spec.heldout is not None
         assert set(spec.candidates) == {"regression", "multiclass", "binary_pair"}
+
+
+def test_cli_train_and_the_pipeline_make_the_same_model(finished, tmp_path):
+    # Both train with causepairs.model.train_model: the same features, targets and parameters
+    # give the same LightGBM model, byte for byte. The model's default parameters, which is
+    # what `causepairs train` fits (it sets only the formulation).
+    d, _, _, _ = finished
+    text = SMALL.format(n_estimators=15).split("[model]")[0] + "[evaluation]\nfolds = 3\n"
+    work = tmp_path / "run"
+    shutil.copytree(d / "run", work)
+    result = run_pipeline(write(tmp_path, text), out=work, quiet=True, log=lambda _: None)
+    assert not any(step.startswith(("data:", "features:")) for step in result.steps_run)
+    assert "train" in result.steps_run
+    data = work / "data"
+    assert main(["train", "--pairs", str(data / "train_pairs.csv"),
+                 "--publicinfo", str(data / "train_publicinfo.csv"),
+                 "--target", str(data / "train_target.csv"), "--set", "fast",
+                 "--features", str(work / "features" / "train.parquet"),
+                 "--out", str(tmp_path / "cli"), "--folds", "1", "--n-jobs", "1",
+                 "--quiet"]) == 0
+    pipeline_model = json.loads((work / "model" / "metadata.json").read_text())
+    cli_model = json.loads((tmp_path / "cli" / "metadata.json").read_text())
+    assert pipeline_model["params"] == cli_model["params"]
+    assert pipeline_model["training"]["details_counts"] == cli_model["training"]["details_counts"]
+    assert (work / "model" / "model.txt").read_bytes() == \
+        (tmp_path / "cli" / "model.txt").read_bytes()
+
+
+def test_steps_are_one_ordered_table_and_a_new_step_is_one_entry(finished, tmp_path,
+                                                                 monkeypatch):
+    from causepairs import pipeline
+
+    assert [step.name for step in pipeline.STEPS] == [
+        "read benchmarks", "data", "features", "evaluate", "train", "predict", "benchmark",
+        "report"]
+    d, spec, result, _ = finished
+    seen = {}
+
+    def count_columns(context):
+        # A step reads what the steps before it left, and may record skippable work.
+        seen["chosen"] = context.results.chosen
+        record = context.step("count", "k1", [], lambda: {"n": context.results.X.shape[1]})
+        seen["n"] = record["n"]
+
+    steps = list(pipeline.STEPS)
+    steps.insert(5, pipeline.Step("count columns", count_columns))
+    monkeypatch.setattr(pipeline, "STEPS", tuple(steps))
+    work = tmp_path / "run"
+    shutil.copytree(d / "run", work)
+    again = run_pipeline(spec, out=work, quiet=True, log=lambda _: None)
+    assert again.steps_run == ["count"]
+    assert seen["chosen"] == result.chosen
+    assert seen["n"] == pd.read_parquet(work / "features" / "train.parquet").shape[1]
+    state = json.loads((work / "pipeline_state.json").read_text())
+    assert state["steps"]["count"]["n"] == seen["n"]
+
+
+def test_pipeline_n_jobs_follows_the_one_rule(tmp_path):
+    base = "[data.train]\ngenerate = { n_pairs = 5, seed = 1 }\n"
+    assert load_pipeline(write(tmp_path, base)).n_jobs is None
+    assert load_pipeline(write(tmp_path, "[pipeline]\nn_jobs = -2\n" + base)).n_jobs == -2
+    with pytest.raises(PipelineError, match=r"\[pipeline\] n_jobs: expected N > 0 workers"):
+        load_pipeline(write(tmp_path, "[pipeline]\nn_jobs = 0\n" + base))

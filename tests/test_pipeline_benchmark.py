@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from causepairs.cli import main
-from causepairs.pipeline import PipelineError, _Runner, load_pipeline, run_pipeline
+from causepairs.pipeline import (PipelineError, RunContext, _materialise, load_pipeline,
+                                 run_pipeline)
 from test_datasets import write_anlsmn, write_mooij
 
 SUBSET = """
@@ -235,9 +236,9 @@ generate = {{ n_pairs = 6, seed = 2 }}
     def generate(extra):
         path.write_text(text.format(extra=extra))
         spec = load_pipeline(path)
-        runner = _Runner(spec, out, 1, True, lambda _: None, "joblib", None)
-        runner.data(spec.train)
-        return runner, (out / "data" / "train_pairs.csv").read_bytes()
+        context = RunContext(spec, out, 1, {"backend": "joblib"}, True, lambda _: None)
+        _materialise(context, spec.train)
+        return context, (out / "data" / "train_pairs.csv").read_bytes()
 
     first, pairs = generate("")
     assert first.ran == ["data:train"]
