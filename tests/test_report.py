@@ -66,3 +66,75 @@ def test_report_writes_markdown_json_and_pngs(tmp_path):
     assert "(top 3 of" in markdown and "![ROC curves](roc.png)" in markdown
     with pytest.raises(ValueError, match="shape"):
         report.add_roc("bad", y, score[:10])
+
+
+class _Set:
+    """Just what the report reads of a feature set: a name and a length."""
+
+    def __init__(self, name, columns):
+        self.name, self.columns = name, columns
+
+    def __len__(self):
+        return len(self.columns)
+
+
+class _Model:
+    def __init__(self, feature_set):
+        self.feature_set = feature_set
+
+    def feature_importances(self, kind):
+        return pd.Series(np.arange(len(self.feature_set.columns), dtype=float),
+                         index=self.feature_set.columns)
+
+
+def _run(heldout: bool, group_by=("mechanism_family",)):
+    from causepairs.report import HeldOut, PipelineRun
+
+    ids = [f"p{i}" for i in range(12)]
+    target = pd.DataFrame({"Target": [1, -1, 0] * 4, "Details": [1, 2, 3] * 4},
+                          index=pd.Index(ids, name="SampleID"))
+    oof = np.linspace(-1, 1, 12)
+    evaluation = {"sample_ids": ids[::-1],  # another order than the target's: aligned by ID
+                  "schemes": {"cv": {"auc": 0.6, "oof_score": list(oof[::-1])},
+                              "grouped:mechanism_family": {"auc": 0.55,
+                                                           "oof_score": list(oof[::-1])}}}
+    info = pd.DataFrame({"A type": ["Numerical"] * 12, "B type": ["Binary"] * 12}, index=ids)
+    groups = pd.DataFrame({"mechanism_family": ["a", "b"] * 6}, index=ids)
+    fs = _Set("tiny", COLUMNS)
+    candidates = pd.DataFrame({"chosen": ["yes"], "cv AUC": [0.6]},
+                              index=pd.Index(["regression"], name="candidate"))
+    held = None
+    if heldout:
+        scores = pd.Series(oof, index=ids)
+        held = HeldOut(target, scores, score_breakdown(target["Target"].to_numpy(),
+                                                       scores.to_numpy(), target["Details"]))
+    return PipelineRun(name="t", description="a test", source="t.toml", n_jobs=1,
+                       generator_settings=None, feature_set=fs, model=_Model(fs),
+                       steps={"train": {"seconds": 1.0, "fit_seconds": 0.5}},
+                       steps_run=["train"], candidates=candidates, chosen="regression",
+                       evaluation=evaluation, select_by="grouped", folds=3,
+                       group_by=tuple(group_by), group_folds=2, target=target,
+                       train_info=info, groups=groups, heldout=held)
+
+
+def test_pipeline_report_from_one_structured_result(tmp_path):
+    from causepairs.metrics import bidirectional_auc
+    from causepairs.report import pipeline_report
+
+    run = _run(heldout=True)
+    report = pipeline_report(run)
+    data = report.to_dict()
+    assert data["title"] == "causepairs pipeline 't'"
+    assert data["run"]["final fit seconds"] == 0.5 and data["run"]["chosen candidate"] == \
+        "regression"
+    # Out-of-fold scores are aligned by SampleID, not by position.
+    assert data["cv_breakdown"]["bidirectional_auc"] == pytest.approx(
+        bidirectional_auc(run.target["Target"].to_numpy(), np.linspace(-1, 1, 12)))
+    assert set(data["grouped_mechanism_family"]) == {"a", "b"}
+    assert data["heldout"]["bidirectional_auc"] == pytest.approx(run.heldout.breakdown.overall)
+    paths = report.write(tmp_path)
+    markdown = paths["markdown"].read_text()
+    assert "## Held-out set" in markdown and "## Left-out mechanism family" in markdown
+    without = pipeline_report(_run(heldout=False, group_by=())).to_dict()
+    assert "heldout" not in without and "grouped_mechanism_family" not in without
+    assert without["run"]["held-out pairs"] is None
