@@ -637,7 +637,6 @@ class RunContext:
     results: "RunResults" = field(init=False)
     ran: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
-    started: float = field(default_factory=time.perf_counter)
 
     def __post_init__(self):
         self.state = _State(self.out / "pipeline_state.json")
@@ -1010,7 +1009,7 @@ def score_benchmarks(context: RunContext) -> None:
 def write_report(context: RunContext) -> None:
     """The report (always rewritten, cheap, so it reflects every step's state) and, with
     benchmark folders, the benchmark table and every pair's score."""
-    from .defaults import resolve_n_jobs
+    from .io import read_publicinfo
     from .report import HeldOut, PipelineRun, pipeline_report
 
     spec, results = context.spec, context.results
@@ -1025,8 +1024,6 @@ def write_report(context: RunContext) -> None:
         results.paths["benchmark_scores"] = write_scores(
             report_dir / "benchmark_scores.json", results.paths["model"], results.benchmark,
             score_records(results.suite, results.benchmark_scores))
-    from .io import read_publicinfo
-
     heldout = None
     if results.heldout_breakdown is not None:
         heldout = HeldOut(results.heldout_target, results.heldout_scores,
