@@ -58,9 +58,9 @@ _SUBSAMPLE_SEED = 0
 #: While Numba's cache does not yet hold the model's kernels, :func:`direction` computes the
 #: features of a pair of at most this many rows with the reference engine: plain NumPy/SciPy
 #: code that agrees with the kernels to ~1e-13 and needs no compiling (about 1 s at 1,000 rows
-#: and 2-3 s at 3,000 on one core; some of its measures are O(n^2)), where compiling takes
+#: and about 3 s at 2,500 on one core; some of its measures are O(n^2)), where compiling takes
 #: 25-100 s. Longer pairs, and every table, compile once instead.
-REFERENCE_ENGINE_MAX_ROWS = 3000
+REFERENCE_ENGINE_MAX_ROWS = 2500
 ENGINE_CHOICES = ("auto", "numba", "reference")
 
 
