@@ -253,6 +253,16 @@ def warm_up(feature_set: FeatureSet, engine: str = "numba") -> None:
         kernel_cache.mark_warm(feature_set)
 
 
+def _compile_before_workers(feature_set: FeatureSet, engine: str) -> None:
+    """What a batch runs before its workers start: :func:`warm_up`, unless the set's kernels
+    are known to be in Numba's cache. Then there is nothing to compile, and loading them here
+    (about a second for the fast set) would only delay the start: every process that computes
+    loads what it uses on its first call."""
+    if engine == "numba" and kernel_cache.is_warm(feature_set):
+        return
+    warm_up(feature_set, engine)
+
+
 def _warm_up_in_worker(spec: dict, source: str, key: str, engine: str) -> None:
     # What a Dask worker on another machine runs before its first task (see DaskBackend).
     warm_up(_feature_set_in_worker(spec, source, key), engine)
@@ -384,7 +394,8 @@ def _computed_chunks(feature_set: FeatureSet, rows: Iterator[tuple], *, chunk_si
              for index, chunk in enumerate(_chunked(rows, chunk_size)) if index not in skip)
     results = map_ordered(_compute_chunk, tasks, n_jobs=n_jobs, backend=backend,
                           progress=progress, size=lambda task: len(task[5]),
-                          warmup=lambda: warm_up(feature_set, engine), n_tasks=n_tasks,
+                          warmup=lambda: _compile_before_workers(feature_set, engine),
+                          n_tasks=n_tasks,
                           recover=_CHUNK_RECOVERY)
     return _record(results, report)
 

@@ -76,3 +76,17 @@ def test_warm_up_stamps_the_set(transfer, cache_dir):
     assert not kernel_cache.is_warm(transfer)
     extract.warm_up(transfer)
     assert kernel_cache.is_warm(transfer)
+
+
+def test_a_batch_compiles_first_only_while_the_cache_is_cold(transfer, cache_dir, monkeypatch):
+    from causepairs.synth import GeneratorConfig, generate_pairs
+
+    data = generate_pairs(3, 4, config=GeneratorConfig(min_size=60, max_size=80))
+    calls = []
+    real = extract.warm_up
+    monkeypatch.setattr(extract, "warm_up", lambda *a, **k: calls.append(a) or real(*a, **k))
+    first = extract.extract_features(data, feature_set=transfer)
+    assert len(calls) == 1 and kernel_cache.is_warm(transfer)
+    second = extract.extract_features(data, feature_set=transfer)
+    assert len(calls) == 1                       # stamped: workers load what they use
+    assert first.equals(second)
