@@ -695,6 +695,10 @@ def _add_direction(sub) -> None:
                    help=f"score pairs longer than N rows on a random N of them (default: "
                         f"{MAX_ROWS}, the largest training pairs)")
     _add_n_jobs(p, "worker processes for every-pair mode")
+    p.add_argument("--engine", choices=("auto", "numba", "reference"), default="auto",
+                   help="features of one pair by the Numba kernels or their NumPy reference "
+                        "(default auto: the reference while Numba's cache is cold and the pair "
+                        "short, so a first call need not wait for compiling)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_run_direction, check_args=lambda args: _check_direction(p, args))
 
@@ -731,7 +735,7 @@ def _run_direction(args) -> int:
             raise CausepairsError(f"--x and --y are the same column {args.x!r}")
         result = direction(table[args.x], table[args.y], x_type=types.get(args.x),
                            y_type=types.get(args.y), x_name=args.x, y_name=args.y,
-                           model=model, max_rows=max_rows)
+                           model=model, max_rows=max_rows, engine=args.engine)
         print(result)
         frame = pd.DataFrame([result.as_dict()], columns=list(TABLE_COLUMNS))
     else:

@@ -449,10 +449,11 @@ def direction(x, y, *, x_type: str | None = None, y_type: str | None = None,
         if values.min() == values.max():
             raise InvalidInputError(f"{column}: constant on the {len(values)} complete rows; "
                                     "a constant carries no information about direction")
-    engine = _engine_for_one_pair(engine, model.model.feature_set, len(xs))
-    if engine == "reference":
-        note = "; ".join(filter(None, [note, "features by the reference engine (Numba's "
-                                       "kernels not compiled yet)"]))
+    chosen = _engine_for_one_pair(engine, model.model.feature_set, len(xs))
+    if chosen == "reference":
+        why = " (Numba's kernels not compiled yet)" if engine == "auto" else ""
+        note = "; ".join(filter(None, [note, f"features by the reference engine{why}"]))
+    engine = chosen
     with warnings.catch_warnings():
         # Both types are settled above; a retyping note is in the result, not a warning.
         warnings.simplefilter("ignore", RuntimeWarning)

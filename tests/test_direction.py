@@ -226,6 +226,11 @@ def test_cli_direction_on_csv_and_parquet(shipped, tmp_path, capsys):
     assert csv[3].startswith("P(neither) = ") and csv[4].startswith("score = ")
     expected = direction(frame["a"], frame["b"])
     assert csv[1] == f"P(a -> b) = {expected.p_x_to_y:.3f}"
+    # --engine reference: the same answer, computed without the Numba kernels, and said so.
+    assert main(["direction", str(tmp_path / "t.csv"), "--x", "a", "--y", "b", "--engine",
+                 "reference"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[1] == csv[1] and "reference engine" in out
 
 
 def test_cli_direction_type_override(shipped, tmp_path, capsys):
