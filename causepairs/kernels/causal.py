@@ -43,8 +43,8 @@ from ._config import jit
 from ._validation import as_float_pair, check_int as _check_int
 from .regression import _pava_fit
 from .univariate import _entropy_vasicek_sorted
+from .shared import average_ranks
 from .dependence import (
-    _average_ranks,
     _bad_pair,
     _digamma_int,
     _discretize,
@@ -571,8 +571,8 @@ def _quantile_score(x, y, k):
     if _bad_pair(x, y):
         return _NAN
     n = len(x)
-    u = _average_ranks(x) / n
-    v = _average_ranks(y) / n
+    u = average_ranks(x) / n
+    v = average_ranks(y) / n
     order = np.argsort(u)
     return _quantile_score_sorted(u[order], v[order], k, QUANTILE_LEVELS)
 

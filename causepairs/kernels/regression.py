@@ -37,7 +37,10 @@ import math
 import numpy as np
 
 from ._config import jit
-from ._validation import all_finite, as_float_pair, as_float_vector, check_int as _check_int
+from ._validation import (all_finite, as_float_pair, as_float_vector, as_folds,
+                          check_int as _check_int)
+from .binning import QUANTILE_EDGES, equal_frequency_bins_sorted
+from .shared import fold_count, quantile_sorted, run_sorted
 
 __all__ = [
     "robust_scale",
@@ -85,14 +88,6 @@ _POLY_QR_ABOVE = 0.9
 # --------------------------------------------------------------------------------------------
 
 @jit
-def _n_folds(fs):
-    """Number of fold ids ``K`` (``max + 1``; 0 for empty input)."""
-    if fs.shape[0] == 0:
-        return 0
-    return fs.max() + 1
-
-
-@jit
 def _fold_sums(values, fs, n_folds):
     """Per-fold sum of ``values`` and per-fold point count."""
     sums = np.zeros(n_folds)
@@ -114,7 +109,7 @@ def _training_means(ys, fs):
     out = np.full(n, np.nan)
     if n == 0:
         return out
-    n_folds = _n_folds(fs)
+    n_folds = fold_count(fs)
     ybar = ys.sum() / n
     yc = ys - ybar
     sums, counts = _fold_sums(yc, fs, n_folds)
@@ -182,25 +177,6 @@ def _training_subset(xs, ys, fs, k, xt, yt):
 
 
 @jit
-def _quantile_sorted(xs, q):
-    """``np.quantile(xs, q)`` (method "linear") of sorted ``xs``, with NumPy's exact rounding."""
-    n = xs.shape[0]
-    virtual = (n - 1) * q
-    if virtual >= n - 1:
-        return xs[n - 1]
-    if virtual < 0:
-        return xs[0]
-    lo = int(math.floor(virtual))
-    gamma = virtual - lo
-    a = xs[lo]
-    b = xs[lo + 1]
-    diff = b - a
-    if gamma >= 0.5:
-        return b - diff * (1.0 - gamma)
-    return a + diff * gamma
-
-
-@jit
 def _mean_std(values):
     """Mean and population standard deviation (two passes)."""
     n = values.shape[0]
@@ -219,7 +195,7 @@ def _robust_scale_sorted(xs):
     if n < 2:
         return 0.0
     _, sd = _mean_std(xs)
-    iqr = _quantile_sorted(xs, 0.75) - _quantile_sorted(xs, 0.25)
+    iqr = quantile_sorted(xs, 0.75) - quantile_sorted(xs, 0.25)
     if iqr > 0.0:
         robust = iqr / _NORMAL_IQR
         if robust < sd:
@@ -305,7 +281,7 @@ def _oof_polynomial_sorted(xs, ys, fs, degree):
     out = np.full(n, np.nan)
     if n == 0:
         return out
-    n_folds = _n_folds(fs)
+    n_folds = fold_count(fs)
     # Distinct values overall, and per fold the distinct values held by that fold alone
     # (they vanish from its training set).
     lost = np.zeros(n_folds, np.int64)
@@ -668,7 +644,7 @@ def _oof_nadaraya_watson_sorted(xs, ys, fs, bandwidth):
     out = np.full(n, np.nan)
     if n == 0:
         return out
-    n_folds = _n_folds(fs)
+    n_folds = fold_count(fs)
     h = bandwidth * _robust_scale_sorted(xs)
     if not (h > 0.0 and math.isfinite(h)):
         return _training_means(ys, fs)
@@ -820,7 +796,7 @@ def _oof_isotonic_sorted(xs, ys, fs, increasing):
     out = np.full(n, np.nan)
     if n == 0:
         return out
-    n_folds = _n_folds(fs)
+    n_folds = fold_count(fs)
     sign = 1.0 if increasing else -1.0
     gx = np.empty(n)
     gsum = np.empty(n)
@@ -872,30 +848,10 @@ def _oof_isotonic_sorted(xs, ys, fs, increasing):
 # --------------------------------------------------------------------------------------------
 
 @jit
-def _equal_frequency_bin_ids(xs, n_bins):
-    """Equal-frequency bin of every sorted ``x``: edges ``np.quantile(x, j / n_bins)``,
-    ``j = 1..n_bins-1`` (method "linear"), and bin = number of edges <= x (a value on an edge goes
-    up). Tied values always share a bin; tied edges leave empty bins."""
-    n = xs.shape[0]
-    ids = np.empty(n, np.int64)
-    edges = np.empty(max(n_bins - 1, 0))
-    if n == 0:
-        return ids
-    for j in range(1, n_bins):
-        edges[j - 1] = _quantile_sorted(xs, j / n_bins)
-    b = 0
-    for i in range(n):
-        while b < n_bins - 1 and edges[b] <= xs[i]:
-            b += 1
-        ids[i] = b
-    return ids
-
-
-@jit
 def _oof_binned_means_sorted(xs, ys, fs, n_bins):
     """Out-of-fold regressogram, sorted data: the mean training ``y`` of the point's bin.
 
-    Bins are equal-frequency bins of ``x`` over all points (see ``_equal_frequency_bin_ids``;
+    Bins are equal-frequency bins of ``x`` over all points (``binning.QUANTILE_EDGES``;
     no ``y`` enters them). A bin without training points predicts the training mean. Sorted
     data make each bin a contiguous run: its total minus the per-fold sums of the run (kept in
     a scratch array reset after the run) gives every fold's training sum in O(n).
@@ -904,8 +860,8 @@ def _oof_binned_means_sorted(xs, ys, fs, n_bins):
     out = np.full(n, np.nan)
     if n == 0:
         return out
-    n_folds = _n_folds(fs)
-    ids = _equal_frequency_bin_ids(xs, n_bins)
+    n_folds = fold_count(fs)
+    ids = equal_frequency_bins_sorted(xs, n_bins, QUANTILE_EDGES)
     ybar = ys.sum() / n
     yc = ys - ybar
     means = _training_means(ys, fs)
@@ -1033,7 +989,7 @@ def _oof_tree_regression_sorted(xs, ys, fs, max_depth):
     out = np.full(n, np.nan)
     if n == 0:
         return out
-    n_folds = _n_folds(fs)
+    n_folds = fold_count(fs)
     xt = np.empty(n)
     yt = np.empty(n)
     max_leaves = 2 ** max_depth
@@ -1072,7 +1028,7 @@ def _oof_boosted_stumps_sorted(xs, ys, fs, n_rounds, learning_rate):
     out = np.full(n, np.nan)
     if n == 0:
         return out
-    n_folds = _n_folds(fs)
+    n_folds = fold_count(fs)
     gx = np.empty(n)
     gsum = np.empty(n)
     gsq = np.empty(n)
@@ -1331,7 +1287,7 @@ def _oof_smoothing_spline_sorted(xs, ys, fs, lam):
     out = np.full(n, np.nan)
     if n == 0:
         return out
-    n_folds = _n_folds(fs)
+    n_folds = fold_count(fs)
     mean, sd = _mean_std(xs)
     if not (sd > 0.0):
         return _training_means(ys, fs)
@@ -1403,29 +1359,6 @@ def _oof_smoothing_spline_sorted(xs, ys, fs, lam):
 # Public wrappers
 # --------------------------------------------------------------------------------------------
 
-def _as_folds(folds, n: int) -> np.ndarray:
-    """Fold ids as int64 codes ``0..K-1`` (any integer labels accepted, in sorted order)."""
-    arr = np.asarray(folds)
-    if arr.ndim != 1:
-        raise ValueError(f"folds must be one-dimensional, got shape {arr.shape}")
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"folds must hold integer fold ids, got dtype {arr.dtype}")
-    if len(arr) != n:
-        raise ValueError(f"folds must have one id per point: expected {n}, got {len(arr)}")
-    if n == 0:
-        return np.zeros(0, np.int64)
-    low, high = arr.min(), arr.max()
-    if low >= 0 and high < 4 * n + 64:
-        # Small non-negative ids (the usual case): relabel through a lookup table, O(n + K).
-        ids = np.ascontiguousarray(arr, dtype=np.int64)
-        present = np.bincount(ids, minlength=int(high) + 1) > 0
-        if present.all():
-            return ids
-        return (np.cumsum(present) - 1)[ids]
-    _, codes = np.unique(arr, return_inverse=True)
-    return np.ascontiguousarray(codes.reshape(-1), dtype=np.int64)
-
-
 def _check_positive(value, name: str, allow_zero: bool = False) -> float:
     try:
         v = float(value)
@@ -1441,14 +1374,10 @@ def _run_sorted(core, x, y, folds, *params) -> np.ndarray:
     """Validate, sort by ``x``, run ``core`` on sorted data and return predictions in the
     original order (all NaN when ``x`` or ``y`` holds NaN or inf)."""
     x, y = as_float_pair(x, y)
-    fs = _as_folds(folds, len(x))
+    fs = as_folds(folds, len(x))
     if not all_finite(x, y):
         return np.full(len(x), np.nan)
-    order = np.argsort(x, kind="stable")
-    pred_sorted = core(x[order], y[order], fs[order], *params)
-    pred = np.empty(len(x))
-    pred[order] = pred_sorted
-    return pred
+    return run_sorted(core, x, y, fs, params=params)
 
 
 def robust_scale(x) -> float:

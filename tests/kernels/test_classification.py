@@ -265,8 +265,11 @@ def test_invalid_arguments_raise():
         fast.oof_naive_bayes(x, y, folds[:-1])
     with pytest.raises(TypeError, match="integer fold ids"):
         fast.oof_naive_bayes(x, y, folds.astype(float))
-    with pytest.raises(ValueError, match=">= 0"):
-        fast.oof_naive_bayes(x, y, folds - 1)
+    with pytest.raises(TypeError, match="integer fold ids"):
+        fast.oof_naive_bayes(x, y, folds == 0)
+    # fold ids are only labels (the one rule of _validation.as_folds): shifted ids, same folds
+    np.testing.assert_array_equal(fast.oof_naive_bayes(x, y, folds - 1),
+                                  fast.oof_naive_bayes(x, y, folds))
     with pytest.raises(ValueError, match="one-dimensional"):
         fast.oof_naive_bayes(x[:, None], y, folds)
     with pytest.raises(ValueError, match="n_bins"):
