@@ -11,3 +11,7 @@ Pearson, fold counts, entropy of counts, the sort -> core -> unsort round trip) 
 binning (equal-frequency under a named tie rule, equal-width) in ``binning``, and input checks,
 including the one fold validator ``as_folds``, in ``_validation``.
 """
+
+from ._validation import as_folds, make_folds
+
+__all__ = ["as_folds", "make_folds"]

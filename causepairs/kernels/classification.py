@@ -20,8 +20,9 @@ Two layers, as everywhere in :mod:`causepairs.kernels`: a public wrapper validat
 once, sorts it and calls a private ``@jit`` core ``_oof_<model>_sorted(xs, codes_s, fs, k,
 ...)`` that takes ``x`` sorted ascending (``xs``), the class codes and fold ids permuted the
 same way (``codes_s``, ``fs``) and the number of classes ``k``, and returns the
-probabilities in that sorted order. The feature factory sorts each input once and calls the
-cores directly.
+probabilities in that sorted order. ``CORES`` maps each public function to its core and the
+parameters the core takes (:mod:`causepairs.kernels.cores`); the feature factory sorts each
+input once and calls the cores directly, through that table.
 
 Common rules
 ------------
@@ -47,9 +48,11 @@ import numpy as np
 from ._config import jit
 from ._validation import as_codes, as_float_vector, as_folds
 from .binning import RANK_BELOW, equal_frequency_bins_sorted
+from .cores import KernelCore, Param, integer, non_negative, positive, table
 from .shared import fold_count, unsort
 
 __all__ = [
+    "CORES",
     "oof_bin_frequencies",
     "oof_knn_classification",
     "oof_naive_bayes",
@@ -1278,6 +1281,17 @@ def _prepare(x, y, folds):
     return order, x[order], codes[order], fs[order], k, ok
 
 
+def _fit(name, x, y, folds, **params) -> np.ndarray:
+    """Check the parameters by the model's ``CORES`` entry, validate and sort the data, run
+    the core on sorted data and return the ``(n, k)`` rows in the original order."""
+    model = CORES[name]
+    args = model.core_args(**params)
+    order, xs, cs, fs, k, ok = _prepare(x, y, folds)
+    if not ok:
+        return np.full((len(xs), k), np.nan)
+    return unsort(model.core(xs, cs, fs, k, *args), order)
+
+
 def oof_bin_frequencies(x, y, folds, n_bins: int = 10, alpha: float = 1.0) -> np.ndarray:
     """Out-of-fold class frequencies per equal-frequency bin of ``x``.
 
@@ -1312,15 +1326,7 @@ def oof_bin_frequencies(x, y, folds, n_bins: int = 10, alpha: float = 1.0) -> np
     fold's overall class frequencies, smoothed the same way. All-NaN for non-finite
     ``x``, n < 2 or a single class.
     """
-    if int(n_bins) < 1:
-        raise ValueError(f"n_bins must be >= 1, got {n_bins}")
-    if not float(alpha) >= 0.0:
-        raise ValueError(f"alpha must be >= 0, got {alpha}")
-    order, xs, cs, fs, k, ok = _prepare(x, y, folds)
-    if not ok:
-        return np.full((len(xs), k), np.nan)
-    res = _oof_bin_frequencies_sorted(xs, cs, fs, k, int(n_bins), float(alpha))
-    return unsort(res, order)
+    return _fit("oof_bin_frequencies", x, y, folds, n_bins=n_bins, alpha=alpha)
 
 
 def oof_knn_classification(x, y, folds, n_neighbors: int = 5,
@@ -1360,15 +1366,7 @@ def oof_knn_classification(x, y, folds, n_neighbors: int = 5,
     O(n (n_neighbors + k)) for tie-free data; points with the same value and fold share
     one computation. All-NaN for non-finite ``x``, n < 2 or a single class.
     """
-    if int(n_neighbors) < 1:
-        raise ValueError(f"n_neighbors must be >= 1, got {n_neighbors}")
-    if not float(alpha) >= 0.0:
-        raise ValueError(f"alpha must be >= 0, got {alpha}")
-    order, xs, cs, fs, k, ok = _prepare(x, y, folds)
-    if not ok:
-        return np.full((len(xs), k), np.nan)
-    res = _oof_knn_classification_sorted(xs, cs, fs, k, int(n_neighbors), float(alpha))
-    return unsort(res, order)
+    return _fit("oof_knn_classification", x, y, folds, n_neighbors=n_neighbors, alpha=alpha)
 
 
 def oof_naive_bayes(x, y, folds, var_smoothing: float = 1e-9) -> np.ndarray:
@@ -1402,13 +1400,7 @@ def oof_naive_bayes(x, y, folds, var_smoothing: float = 1e-9) -> np.ndarray:
     class densities are the same point mass. Cost O(n + K k) for any fold array,
     leave-one-out included. All-NaN for non-finite ``x``, n < 2 or a single class.
     """
-    if not float(var_smoothing) >= 0.0:
-        raise ValueError(f"var_smoothing must be >= 0, got {var_smoothing}")
-    order, xs, cs, fs, k, ok = _prepare(x, y, folds)
-    if not ok:
-        return np.full((len(xs), k), np.nan)
-    res = _oof_naive_bayes_sorted(xs, cs, fs, k, float(var_smoothing))
-    return unsort(res, order)
+    return _fit("oof_naive_bayes", x, y, folds, var_smoothing=var_smoothing)
 
 
 def oof_logistic(x, y, folds, C: float = 1.0) -> np.ndarray:
@@ -1447,13 +1439,7 @@ def oof_logistic(x, y, folds, C: float = 1.0) -> np.ndarray:
     fold costs about one O(m k^2) and one O(m k) pass (see the solver notes in the
     source). All-NaN for non-finite ``x``, n < 2 or a single class.
     """
-    if not float(C) > 0.0:
-        raise ValueError(f"C must be > 0, got {C}")
-    order, xs, cs, fs, k, ok = _prepare(x, y, folds)
-    if not ok:
-        return np.full((len(xs), k), np.nan)
-    res = _oof_logistic_sorted(xs, cs, fs, k, float(C))
-    return unsort(res, order)
+    return _fit("oof_logistic", x, y, folds, C=C)
 
 
 def oof_classification_tree(x, y, folds, max_depth: int = 2) -> np.ndarray:
@@ -1489,10 +1475,20 @@ def oof_classification_tree(x, y, folds, max_depth: int = 2) -> np.ndarray:
     treats values closer than 1e-7 as equal, this kernel only exactly equal ones. Cost
     O(K n (k + depth)) for K folds. All-NaN for non-finite ``x``, n < 2 or a single class.
     """
-    if not 1 <= int(max_depth) <= 16:
-        raise ValueError(f"max_depth must be in 1..16, got {max_depth}")
-    order, xs, cs, fs, k, ok = _prepare(x, y, folds)
-    if not ok:
-        return np.full((len(xs), k), np.nan)
-    res = _oof_classification_tree_sorted(xs, cs, fs, k, int(max_depth))
-    return unsort(res, order)
+    return _fit("oof_classification_tree", x, y, folds, max_depth=max_depth)
+
+
+#: Every model: public function -> sorted core ``core(xs, codes_s, fs, k, *args)`` and the
+#: parameters it takes (see :mod:`causepairs.kernels.cores`). The factory, tests and
+#: benchmarks use it.
+CORES = table(
+    KernelCore(oof_bin_frequencies, _oof_bin_frequencies_sorted,
+               (Param("n_bins", integer(1)), Param("alpha", non_negative)), order_only=True),
+    KernelCore(oof_knn_classification, _oof_knn_classification_sorted,
+               (Param("n_neighbors", integer(1)), Param("alpha", non_negative))),
+    KernelCore(oof_naive_bayes, _oof_naive_bayes_sorted,
+               (Param("var_smoothing", non_negative),)),
+    KernelCore(oof_logistic, _oof_logistic_sorted, (Param("C", positive),)),
+    KernelCore(oof_classification_tree, _oof_classification_tree_sorted,
+               (Param("max_depth", integer(1, 16)),), order_only=True),
+)

@@ -33,9 +33,11 @@ import numpy as np
 from ._config import jit
 from ._validation import all_finite, as_codes, as_float_vector
 from .binning import MID_RANK, equal_frequency_bins_sorted, histogram_bins, renumber_used
+from .cores import KernelCore, Param, table
 from .shared import run_sorted
 
 __all__ = [
+    "CORES",
     "MISSING_CODE",
     "equal_frequency_bins",
     "equal_width_bins",
@@ -435,23 +437,23 @@ def _check_k(k) -> int:
     return int(k)
 
 
-def _sorted_apply(core, x, *args):
-    """Sort ``x`` once, run a ``_sorted`` core and put its result back in input order.
+def _run(name, x, args=()):
+    """Run the ``CORES`` entry ``name`` with core arguments ``args`` on validated finite ``x``
+    (sorting first where its core takes sorted values); the result in input order."""
+    entry = CORES[name]
+    if entry.sorted_input:
+        # These cores give equal values equal results, so any sorting permutation gives the
+        # same output, and the unstable sort serves.
+        return run_sorted(entry.core, x, params=args, stable=False)
+    return entry.core(x, *args)
 
-    These cores give equal values equal results, so any sorting permutation gives the same
-    output, and the unstable sort serves.
-    """
-    return run_sorted(core, x, params=args, stable=False)
 
-
-def _numeric_codes(x, k, core, needs_sort):
+def _numeric_codes(name, x, k):
+    args = CORES[name].core_args(k=k)
     x = as_float_vector(x)
-    k = _check_k(k)
     if not all_finite(x):
         return np.full(len(x), MISSING_CODE, dtype=np.int64)
-    if needs_sort:
-        return _sorted_apply(core, x, k)
-    return core(x, k)
+    return _run(name, x, args)
 
 
 def equal_frequency_bins(x, k):
@@ -478,7 +480,7 @@ def equal_frequency_bins(x, k):
     absorbs neighbouring bins, hence ``k' <= k``. Constant input gives all 0; NaN/inf
     anywhere gives all :data:`MISSING_CODE`. ``O(n log n)`` (one sort).
     """
-    return _numeric_codes(x, k, _equal_frequency_codes_sorted, True)
+    return _numeric_codes("equal_frequency_bins", x, k)
 
 
 def equal_width_bins(x, k):
@@ -503,7 +505,7 @@ def equal_width_bins(x, k):
     numbering. Constant input gives all 0; NaN/inf anywhere gives all :data:`MISSING_CODE`.
     ``O(n + k)``, no sort.
     """
-    return _numeric_codes(x, k, _equal_width_codes, False)
+    return _numeric_codes("equal_width_bins", x, k)
 
 
 def kmeans_bins(x, k):
@@ -532,7 +534,7 @@ def kmeans_bins(x, k):
     with ``k = 2`` gives {0}, {1, 2}). Constant input gives all 0; NaN/inf anywhere gives
     all :data:`MISSING_CODE`.
     """
-    return _numeric_codes(x, k, _kmeans_codes_sorted, True)
+    return _numeric_codes("kmeans_bins", x, k)
 
 
 @jit
@@ -701,7 +703,7 @@ def rank_uniform(x):
     x = as_float_vector(x)
     if not all_finite(x):
         return np.full(len(x), np.nan)
-    return _sorted_apply(_rank_uniform_sorted, x)
+    return _run("rank_uniform", x)
 
 
 def standardise(x):
@@ -721,4 +723,21 @@ def standardise(x):
     x = as_float_vector(x)
     if not all_finite(x):
         return np.full(len(x), np.nan)
-    return _standardise(x)
+    return _run("standardise", x)
+
+
+def _k(value, name):
+    return _check_k(value)
+
+
+#: Every numeric conversion: public function -> its core and parameters (see
+#: :mod:`causepairs.kernels.cores`). Cores with ``sorted_input`` take the values sorted
+#: ascending and return their result in that order; the others take them in any order. The
+#: feature factory's views sort each variable once and call the cores through this table.
+CORES = table(
+    KernelCore(equal_frequency_bins, _equal_frequency_codes_sorted, (Param("k", _k),)),
+    KernelCore(equal_width_bins, _equal_width_codes, (Param("k", _k),), sorted_input=False),
+    KernelCore(kmeans_bins, _kmeans_codes_sorted, (Param("k", _k),)),
+    KernelCore(rank_uniform, _rank_uniform_sorted),
+    KernelCore(standardise, _standardise, sorted_input=False),
+)

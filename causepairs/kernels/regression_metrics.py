@@ -52,9 +52,10 @@ import numpy as np
 from ._config import jit
 from ._validation import all_finite, as_float_pair, as_float_vector
 from .binning import QUANTILE_EDGES, equal_frequency_bins_sorted, histogram_bins
+from .cores import KernelCore, table
 from .shared import average_ranks_by_order, entropy_of_counts, pearson_correlation
 
-__all__ = ["REGRESSION_METRIC_NAMES", "regression_metrics"]
+__all__ = ["CORES", "REGRESSION_METRIC_NAMES", "regression_metrics"]
 
 REGRESSION_METRIC_NAMES = (
     "r2",
@@ -328,3 +329,8 @@ def regression_metrics(y, pred, x) -> np.ndarray:
         return out
     _regression_metrics(y, pred, x, out)
     return out
+
+
+#: The metrics' core for the factory, which holds the data sorted by the model input already:
+#: ``core(ys, preds, xs, out)`` fills ``out`` (see :mod:`causepairs.kernels.cores`).
+CORES = table(KernelCore(regression_metrics, _regression_metrics_sorted))

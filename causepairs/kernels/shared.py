@@ -9,6 +9,7 @@ wrappers validate once, at the boundary: see ``_validation.py``):
 
 - :func:`quantile_sorted`: ``np.quantile(xs, q)`` (method "linear") of sorted values;
 - :func:`average_ranks` / :func:`average_ranks_by_order`: 1-based ranks, ties averaged;
+- :func:`mean_std`: mean and population standard deviation, summed in array order;
 - :func:`pearson_correlation`: Pearson's r, robust to nearly constant input;
 - :func:`fold_count`: the number of fold ids of dense fold codes;
 - :func:`entropy_of_counts`: plug-in Shannon entropy of a count vector;
@@ -25,7 +26,7 @@ import numpy as np
 
 from ._config import jit
 
-__all__ = ["quantile_sorted", "average_ranks", "average_ranks_by_order",
+__all__ = ["quantile_sorted", "average_ranks", "average_ranks_by_order", "mean_std",
            "pearson_correlation", "fold_count", "entropy_of_counts", "unsort", "run_sorted"]
 
 
@@ -78,6 +79,27 @@ def average_ranks(values):
     # Ranks do not depend on how ties are ordered, so the fast unstable sort serves.
     average_ranks_by_order(values, np.argsort(values), ranks)
     return ranks
+
+
+@jit
+def mean_std(values):
+    """Mean and population standard deviation (ddof=0) of non-empty ``values``: two passes,
+    each a sequential sum in array order.
+
+    Callers whose later comparisons depend on the last bits (KSG radii, CDS cells) pass the
+    values sorted ascending: the result then does not depend on the input order, and the
+    references reproduce it bit for bit with ``np.cumsum`` (a sequential sum).
+    """
+    n = values.shape[0]
+    s = 0.0
+    for i in range(n):
+        s += values[i]
+    mean = s / n
+    ss = 0.0
+    for i in range(n):
+        d = values[i] - mean
+        ss += d * d
+    return mean, math.sqrt(ss / n)
 
 
 @jit

@@ -189,13 +189,15 @@ def test_order_and_label_invariance(model):
 
 @pytest.mark.parametrize("model", MODELS, ids=MODEL_IDS)
 def test_core_on_sorted_data(model):
-    """The private core, called as the factory does, returns the sorted-order rows."""
+    """The core of the model's CORES entry, called as the factory does, returns the
+    sorted-order rows."""
     name, params, _ = model
     x, y = make_pair("fine", 50, 3, 10)
     folds = make_folds(50, 5, 10)
     order = np.argsort(x, kind="stable")
-    core = getattr(fast, f"_{name}_sorted")
-    got = core(x[order], y[order].astype(np.int64), folds[order], 3, *params.values())
+    entry = fast.CORES[name]
+    got = entry.core(x[order], y[order].astype(np.int64), folds[order], 3,
+                     *entry.core_args(**params))
     np.testing.assert_array_equal(got, getattr(fast, name)(x, y, folds, **params)[order])
 
 
@@ -295,7 +297,8 @@ def test_core_with_a_class_absent_from_the_data(model):
     x = np.sort(np.round(rng.standard_normal(60) * 3))
     y = (x > 0).astype(np.int64) * 2 + (x > 2)  # codes 0, 2, 3: code 1 unused
     folds = make_folds(60, 5, 12)
-    got = getattr(fast, f"_{name}_sorted")(x, y, folds, 4, *params.values())
+    entry = fast.CORES[name]
+    got = entry.core(x, y, folds, 4, *entry.core_args(**params))
     want = getattr(ref, name)(x, y, folds, **params)  # as_codes: 3 classes
     if params.get("alpha", 0.0) == 0.0:
         np.testing.assert_allclose(got[:, [0, 2, 3]], want, rtol=0, atol=atol)
