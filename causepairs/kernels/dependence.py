@@ -39,7 +39,7 @@ import numpy as np
 from ._config import jit
 from ._validation import as_codes, as_float_pair, check_int as _check_int
 from .binning import RANK_BELOW, distinct_value_codes_sorted, equal_frequency_bins_sorted
-from .shared import average_ranks, entropy_of_counts, pearson_correlation
+from .shared import average_ranks, entropy_of_counts, mean_std, pearson_correlation
 
 __all__ = [
     "HSIC_MAX_EXACT",
@@ -118,26 +118,6 @@ def _digamma_int(m):
     series = inv2 * (1.0 / 12.0 - inv2 * (1.0 / 120.0 - inv2 * (1.0 / 252.0 - inv2 * (
         1.0 / 240.0 - inv2 / 132.0))))
     return acc + math.log(x) - 0.5 * inv - series
-
-
-@jit
-def _mean_std_sorted(vs):
-    """Mean and population standard deviation (ddof=0) of ``vs``, summed in array order.
-
-    Callers whose later comparisons depend on the last bits (KSG radii, CDS cells) pass the
-    values sorted ascending: the result then does not depend on the input order, and the
-    references reproduce it bit for bit with ``np.cumsum`` (a sequential sum).
-    """
-    n = len(vs)
-    s = 0.0
-    for i in range(n):
-        s += vs[i]
-    mean = s / n
-    ss = 0.0
-    for i in range(n):
-        d = vs[i] - mean
-        ss += d * d
-    return mean, math.sqrt(ss / n)
 
 
 @jit
@@ -984,8 +964,8 @@ def _mutual_info_ksg(x, y, k):
         return _NAN
     order = np.argsort(x)
     x_sorted = x[order]
-    mean_x, sd_x = _mean_std_sorted(x_sorted)
-    mean_y, sd_y = _mean_std_sorted(np.sort(y))
+    mean_x, sd_x = mean_std(x_sorted)
+    mean_y, sd_y = mean_std(np.sort(y))
     xs = x_sorted / sd_x
     ys = y[order] / sd_y
     y_sorted = np.sort(ys)
