@@ -87,11 +87,9 @@ def test_bin_frequencies_match_reference_on_ties(pair):
         np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-12, equal_nan=True)
 
 
-REGRESSION_MODELS = ["oof_linear", "oof_polynomial", "oof_knn_regression",
-                     "oof_nadaraya_watson", "oof_isotonic", "oof_binned_means",
-                     "oof_tree_regression", "oof_boosted_stumps", "oof_smoothing_spline"]
-CLASSIFICATION_MODELS = ["oof_bin_frequencies", "oof_knn_classification", "oof_naive_bayes",
-                         "oof_logistic", "oof_classification_tree"]
+# every model of the kernel tables
+REGRESSION_MODELS = sorted(K.CORES)
+CLASSIFICATION_MODELS = sorted(C.CORES)
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
