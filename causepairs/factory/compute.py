@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..kernels._validation import make_folds
+from ..kernels import make_folds
 from .registry import Cell
 from .spec import FeatureSet
 from ..types import check_variable_type

@@ -92,10 +92,10 @@ class VariableViews:
         if view == "rank":
             order, xs = self.sorted("raw")
             out = np.empty(len(xs))
-            out[order] = conv._rank_uniform_sorted(xs)
+            out[order] = conv.CORES["rank_uniform"].core(xs)
             return out
         if view == "std":
-            return conv._standardise(self.values)
+            return conv.CORES["standardise"].core(self.values)
         if view == "freq":
             return None if self.is_numerical else conv.frequency_encoding(self.values)
         if view == "pca1":
@@ -151,11 +151,11 @@ class VariableViews:
                          "eqwidth": ref_conv.equal_width_bins, "kmeans": ref_conv.kmeans_bins}
             codes = np.asarray(functions[method](self.values, k), dtype=np.int64)
         elif method == "eqwidth":
-            codes = conv._equal_width_codes(self.values, k)
+            codes = conv.CORES["equal_width_bins"].core(self.values, k)
         else:
             order, xs = self.sorted("raw")
-            core = conv._equal_frequency_codes_sorted if method == "eqfreq" else \
-                conv._kmeans_codes_sorted
+            core = conv.CORES["equal_frequency_bins" if method == "eqfreq" else
+                              "kmeans_bins"].core
             codes = np.empty(len(xs), dtype=np.int64)
             codes[order] = core(xs, k)
         return codes, int(codes.max()) + 1 if len(codes) else 0

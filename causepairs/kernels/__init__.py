@@ -5,4 +5,13 @@ Each family is a module here; each kernel is a private ``@jit`` core behind a pu
 that validates its input once. The slow, obvious twin of every public kernel (NumPy, SciPy or
 scikit-learn) lives in the module of the same name under ``causepairs.kernels.reference``;
 tests compare the two and benchmarks time them side by side.
+
+Helpers that several families need are defined once: sorted-array helpers (quantiles, ranks,
+Pearson, fold counts, entropy of counts, the sort -> core -> unsort round trip) in ``shared``,
+binning (equal-frequency under a named tie rule, equal-width) in ``binning``, and input checks,
+including the one fold validator ``as_folds``, in ``_validation``.
 """
+
+from ._validation import as_folds, make_folds
+
+__all__ = ["as_folds", "make_folds"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["as_float_vector", "as_float_pair", "as_codes", "all_finite", "check_int",
-           "make_folds"]
+           "make_folds", "as_folds"]
 
 
 def as_float_vector(x, name: str = "x") -> np.ndarray:
@@ -77,3 +77,32 @@ def make_folds(n: int, n_folds: int = 10, seed: int = 0) -> np.ndarray:
         return np.arange(n, dtype=np.int64)
     rng = np.random.default_rng(seed)
     return rng.permutation(np.arange(n, dtype=np.int64) % n_folds)
+
+
+def as_folds(folds, n: int) -> np.ndarray:
+    """Fold ids for ``n`` points as int64 codes ``0..K-1``: the one rule for every kernel.
+
+    Any integer ids are accepted and are only labels: they are renumbered in their sorted
+    order, so ``[5, -7, 5]`` is two folds, ``[1, 0, 1]``. Booleans and floats are refused
+    (a mask or a float array passed as folds is a mistake, not a fold assignment).
+    """
+    arr = np.asarray(folds)
+    if arr.ndim != 1:
+        raise ValueError(f"folds must be one-dimensional, got shape {arr.shape}")
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"folds must hold integer fold ids, got dtype {arr.dtype}; "
+                        "build them with causepairs.kernels._validation.make_folds")
+    if len(arr) != n:
+        raise ValueError(f"folds must have one id per point: expected {n}, got {len(arr)}")
+    if n == 0:
+        return np.zeros(0, np.int64)
+    low, high = arr.min(), arr.max()
+    if low >= 0 and high < 4 * n + 64:
+        # Small non-negative ids (the usual case): relabel through a lookup table, O(n + K).
+        ids = np.ascontiguousarray(arr, dtype=np.int64)
+        present = np.bincount(ids, minlength=int(high) + 1) > 0
+        if present.all():
+            return ids
+        return (np.cumsum(present) - 1)[ids]
+    _, codes = np.unique(arr, return_inverse=True)
+    return np.ascontiguousarray(codes.reshape(-1), dtype=np.int64)

@@ -43,14 +43,13 @@ from ._config import jit
 from ._validation import as_float_pair, check_int as _check_int
 from .regression import _pava_fit
 from .univariate import _entropy_vasicek_sorted
+from .shared import average_ranks, mean_std
 from .dependence import (
-    _average_ranks,
     _bad_pair,
     _digamma_int,
     _discretize,
     _hsic,
     _hsic_all,
-    _mean_std_sorted,
 )
 
 __all__ = [
@@ -133,7 +132,7 @@ def _reference_scale(v, ref):
     # summed in the given order: no sort needed, since IGCI takes no decision on these bits
     # (equal raw values still scale to equal values); the result moves by ~1e-16 relative
     # with the input order
-    mean, sd = _mean_std_sorted(v)
+    mean, sd = mean_std(v)
     for i in range(n):
         out[i] = (v[i] - mean) / sd
     return out
@@ -360,7 +359,7 @@ def _conditional_distribution_similarity(x, y, n_bins, min_count):
     ys = np.empty(n)
     for t in range(n):
         ys[t] = y[oy[t]]
-    mean_y, sd_y = _mean_std_sorted(ys)
+    mean_y, sd_y = mean_std(ys)
     sums = np.zeros(ka)
     counts = np.zeros(ka)
     for t in range(n):
@@ -571,8 +570,8 @@ def _quantile_score(x, y, k):
     if _bad_pair(x, y):
         return _NAN
     n = len(x)
-    u = _average_ranks(x) / n
-    v = _average_ranks(y) / n
+    u = average_ranks(x) / n
+    v = average_ranks(y) / n
     order = np.argsort(u)
     return _quantile_score_sorted(u[order], v[order], k, QUANTILE_LEVELS)
 
@@ -621,7 +620,7 @@ def _location_scale_fit_sorted(xs, ys, k):
     sorted order.
     """
     n = len(xs)
-    mean, sd = _mean_std_sorted(np.sort(ys))
+    mean, sd = mean_std(np.sort(ys))
     z = np.empty(n)
     for i in range(n):
         z[i] = (ys[i] - mean) / sd
@@ -669,7 +668,7 @@ def _location_scale_likelihood(x, y, k):
     order = np.argsort(x)
     xs = x[order]
     standardised, scale = _location_scale_fit_sorted(xs, y[order], k)
-    mean, sd = _mean_std_sorted(xs)
+    mean, sd = mean_std(xs)
     us = np.empty(n)
     log_scale = 0.0
     for i in range(n):

@@ -20,13 +20,14 @@ Two layers, as everywhere in :mod:`causepairs.kernels`: a public wrapper validat
 once, sorts it and calls a private ``@jit`` core ``_oof_<model>_sorted(xs, codes_s, fs, k,
 ...)`` that takes ``x`` sorted ascending (``xs``), the class codes and fold ids permuted the
 same way (``codes_s``, ``fs``) and the number of classes ``k``, and returns the
-probabilities in that sorted order. The feature factory sorts each input once and calls the
-cores directly.
+probabilities in that sorted order. ``CORES`` maps each public function to its core and the
+parameters the core takes (:mod:`causepairs.kernels.cores`); the feature factory sorts each
+input once and calls the cores directly, through that table.
 
 Common rules
 ------------
-- Fold ids are ``0..K-1`` (the wrappers renumber any non-negative ids); a point's
-  prediction uses only points of other folds. Any fold array works, from 2-fold to
+- Fold ids are ``0..K-1`` (the wrappers renumber any integer ids, ``_validation.as_folds``);
+  a point's prediction uses only points of other folds. Any fold array works, from 2-fold to
   leave-one-out. A point whose training set is empty (all points in one fold) gets NaN.
 - Degenerate input gives an all-NaN ``(n, k)`` array, never an exception: NaN or inf in
   ``x`` (or in a float target), fewer than 2 points, or a target with a single class.
@@ -45,9 +46,13 @@ from __future__ import annotations
 import numpy as np
 
 from ._config import jit
-from ._validation import as_codes, as_float_vector
+from ._validation import as_codes, as_float_vector, as_folds
+from .binning import RANK_BELOW, equal_frequency_bins_sorted
+from .cores import KernelCore, Param, integer, non_negative, positive, table
+from .shared import fold_count, unsort
 
 __all__ = [
+    "CORES",
     "oof_bin_frequencies",
     "oof_knn_classification",
     "oof_naive_bayes",
@@ -79,16 +84,6 @@ def _usable_sorted(xs, k):
 
 
 @jit
-def _n_folds(fs):
-    """Number of fold ids, max(fs) + 1 (ids are 0..K-1; an unused id is harmless)."""
-    m = -1
-    for i in range(fs.shape[0]):
-        if fs[i] > m:
-            m = fs[i]
-    return m + 1
-
-
-@jit
 def _run_starts(xs):
     """Start index of every run of equal values in sorted ``xs``, plus ``n`` at the end."""
     n = xs.shape[0]
@@ -116,34 +111,13 @@ def _fold_class_counts(codes_s, fs, n_folds, k):
 # --------------------------------------------------------------------------------------
 
 @jit
-def _equal_frequency_bin_ids(xs, n_bins):
-    """Bin of each sorted point: ``floor(n_bins * #{x < value} / n)``.
-
-    Tied values share the bin of their first position, so bins never split a tie; without
-    ties this is exactly equal-frequency binning. Bins are contiguous in sorted order.
-    """
-    n = xs.shape[0]
-    bins = np.empty(n, dtype=np.int64)
-    i = 0
-    while i < n:
-        j = i + 1
-        while j < n and xs[j] == xs[i]:
-            j += 1
-        b = (i * n_bins) // n
-        for t in range(i, j):
-            bins[t] = b
-        i = j
-    return bins
-
-
-@jit
 def _oof_bin_frequencies_sorted(xs, codes_s, fs, k, n_bins, alpha):
     """Core of :func:`oof_bin_frequencies` on sorted data (see there)."""
     n = xs.shape[0]
     out = np.full((n, k), np.nan)
     if not _usable_sorted(xs, k):
         return out
-    n_folds = _n_folds(fs)
+    n_folds = fold_count(fs)
     fold_counts = _fold_class_counts(codes_s, fs, n_folds, k)
     total = np.zeros(k)
     fold_size = np.zeros(n_folds)
@@ -151,7 +125,7 @@ def _oof_bin_frequencies_sorted(xs, codes_s, fs, k, n_bins, alpha):
         for c in range(k):
             total[c] += fold_counts[f, c]
             fold_size[f] += fold_counts[f, c]
-    bins = _equal_frequency_bin_ids(xs, n_bins)
+    bins = equal_frequency_bins_sorted(xs, n_bins, RANK_BELOW)
     # scratch[f, c]: points of fold f and class c in the current bin; cleared after use,
     # so memory stays (K, k) even for leave-one-out.
     scratch = np.zeros((n_folds, k))
@@ -283,7 +257,7 @@ def _oof_knn_classification_sorted(xs, codes_s, fs, k, n_neighbors, alpha):
     out = np.full((n, k), np.nan)
     if not _usable_sorted(xs, k):
         return out
-    n_folds = _n_folds(fs)
+    n_folds = fold_count(fs)
     fold_size = np.zeros(n_folds, dtype=np.int64)
     for i in range(n):
         fold_size[fs[i]] += 1
@@ -330,7 +304,7 @@ def _oof_naive_bayes_sorted(xs, codes_s, fs, k, var_smoothing):
     out = np.full((n, k), np.nan)
     if not _usable_sorted(xs, k):
         return out
-    n_folds = _n_folds(fs)
+    n_folds = fold_count(fs)
     # Positions of each class in sorted order (counting sort), to find a class's
     # training minimum and maximum in a fold.
     class_count = np.zeros(k, dtype=np.int64)
@@ -948,7 +922,7 @@ def _oof_logistic_sorted(xs, codes_s, fs, k, c_inv_reg):
     if not _usable_sorted(xs, k):
         return out
     lam = 1.0 / c_inv_reg
-    n_folds = _n_folds(fs)
+    n_folds = fold_count(fs)
     mu = 0.0
     for i in range(n):
         mu += xs[i]
@@ -1213,7 +1187,7 @@ def _oof_classification_tree_sorted(xs, codes_s, fs, k, max_depth):
     out = np.full((n, k), np.nan)
     if not _usable_sorted(xs, k):
         return out
-    n_folds = _n_folds(fs)
+    n_folds = fold_count(fs)
     max_nodes = 2 ** (max_depth + 1) - 1
     thr = np.empty(max_nodes)
     left = np.empty(max_nodes, dtype=np.int64)
@@ -1275,24 +1249,6 @@ def _dense_ids(arr: np.ndarray) -> np.ndarray | None:
     return lookup[arr].astype(np.int64)
 
 
-def _as_folds(folds, n: int) -> np.ndarray:
-    """Fold ids as int64 ``0..K-1`` (any non-negative integer ids, renumbered in order)."""
-    arr = np.asarray(folds)
-    if arr.ndim != 1:
-        raise ValueError(f"folds must be one-dimensional, got shape {arr.shape}")
-    if arr.dtype.kind not in "iub":
-        raise TypeError(f"folds must hold integer fold ids, got dtype {arr.dtype}; "
-                        "build them with causepairs.kernels._validation.make_folds")
-    if len(arr) != n:
-        raise ValueError(f"folds must have one id per point: expected {n}, got {len(arr)}")
-    if n and arr.min() < 0:
-        raise ValueError("fold ids must be >= 0")
-    ids = _dense_ids(arr)
-    if ids is None:
-        ids = np.unique(arr, return_inverse=True)[1]
-    return np.ascontiguousarray(ids, dtype=np.int64)
-
-
 def _prepare(x, y, folds):
     """Validate once; return ``(order, xs, codes_s, fs, k, ok)`` for a sorted-data core.
 
@@ -1305,7 +1261,7 @@ def _prepare(x, y, folds):
         raise ValueError(f"y must be one-dimensional, got shape {y_arr.shape}")
     if len(y_arr) != len(x):
         raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y_arr)}")
-    fs = _as_folds(folds, len(x))
+    fs = as_folds(folds, len(x))
     ok = True
     if y_arr.dtype.kind == "f" and not np.isfinite(y_arr).all():
         # A non-finite class label is a bad value, not an error: all-NaN output with one
@@ -1325,18 +1281,15 @@ def _prepare(x, y, folds):
     return order, x[order], codes[order], fs[order], k, ok
 
 
-@jit
-def _unsort_rows(res_sorted, order):
-    """Rows back to the original order: ``out[order[i]] = res_sorted[i]``."""
-    out = np.empty_like(res_sorted)
-    for i in range(order.shape[0]):
-        for c in range(res_sorted.shape[1]):
-            out[order[i], c] = res_sorted[i, c]
-    return out
-
-
-def _unsort(res_sorted: np.ndarray, order: np.ndarray) -> np.ndarray:
-    return _unsort_rows(res_sorted, order.astype(np.int64, copy=False))
+def _fit(name, x, y, folds, **params) -> np.ndarray:
+    """Check the parameters by the model's ``CORES`` entry, validate and sort the data, run
+    the core on sorted data and return the ``(n, k)`` rows in the original order."""
+    model = CORES[name]
+    args = model.core_args(**params)
+    order, xs, cs, fs, k, ok = _prepare(x, y, folds)
+    if not ok:
+        return np.full((len(xs), k), np.nan)
+    return unsort(model.core(xs, cs, fs, k, *args), order)
 
 
 def oof_bin_frequencies(x, y, folds, n_bins: int = 10, alpha: float = 1.0) -> np.ndarray:
@@ -1373,15 +1326,7 @@ def oof_bin_frequencies(x, y, folds, n_bins: int = 10, alpha: float = 1.0) -> np
     fold's overall class frequencies, smoothed the same way. All-NaN for non-finite
     ``x``, n < 2 or a single class.
     """
-    if int(n_bins) < 1:
-        raise ValueError(f"n_bins must be >= 1, got {n_bins}")
-    if not float(alpha) >= 0.0:
-        raise ValueError(f"alpha must be >= 0, got {alpha}")
-    order, xs, cs, fs, k, ok = _prepare(x, y, folds)
-    if not ok:
-        return np.full((len(xs), k), np.nan)
-    res = _oof_bin_frequencies_sorted(xs, cs, fs, k, int(n_bins), float(alpha))
-    return _unsort(res, order)
+    return _fit("oof_bin_frequencies", x, y, folds, n_bins=n_bins, alpha=alpha)
 
 
 def oof_knn_classification(x, y, folds, n_neighbors: int = 5,
@@ -1421,15 +1366,7 @@ def oof_knn_classification(x, y, folds, n_neighbors: int = 5,
     O(n (n_neighbors + k)) for tie-free data; points with the same value and fold share
     one computation. All-NaN for non-finite ``x``, n < 2 or a single class.
     """
-    if int(n_neighbors) < 1:
-        raise ValueError(f"n_neighbors must be >= 1, got {n_neighbors}")
-    if not float(alpha) >= 0.0:
-        raise ValueError(f"alpha must be >= 0, got {alpha}")
-    order, xs, cs, fs, k, ok = _prepare(x, y, folds)
-    if not ok:
-        return np.full((len(xs), k), np.nan)
-    res = _oof_knn_classification_sorted(xs, cs, fs, k, int(n_neighbors), float(alpha))
-    return _unsort(res, order)
+    return _fit("oof_knn_classification", x, y, folds, n_neighbors=n_neighbors, alpha=alpha)
 
 
 def oof_naive_bayes(x, y, folds, var_smoothing: float = 1e-9) -> np.ndarray:
@@ -1463,13 +1400,7 @@ def oof_naive_bayes(x, y, folds, var_smoothing: float = 1e-9) -> np.ndarray:
     class densities are the same point mass. Cost O(n + K k) for any fold array,
     leave-one-out included. All-NaN for non-finite ``x``, n < 2 or a single class.
     """
-    if not float(var_smoothing) >= 0.0:
-        raise ValueError(f"var_smoothing must be >= 0, got {var_smoothing}")
-    order, xs, cs, fs, k, ok = _prepare(x, y, folds)
-    if not ok:
-        return np.full((len(xs), k), np.nan)
-    res = _oof_naive_bayes_sorted(xs, cs, fs, k, float(var_smoothing))
-    return _unsort(res, order)
+    return _fit("oof_naive_bayes", x, y, folds, var_smoothing=var_smoothing)
 
 
 def oof_logistic(x, y, folds, C: float = 1.0) -> np.ndarray:
@@ -1508,13 +1439,7 @@ def oof_logistic(x, y, folds, C: float = 1.0) -> np.ndarray:
     fold costs about one O(m k^2) and one O(m k) pass (see the solver notes in the
     source). All-NaN for non-finite ``x``, n < 2 or a single class.
     """
-    if not float(C) > 0.0:
-        raise ValueError(f"C must be > 0, got {C}")
-    order, xs, cs, fs, k, ok = _prepare(x, y, folds)
-    if not ok:
-        return np.full((len(xs), k), np.nan)
-    res = _oof_logistic_sorted(xs, cs, fs, k, float(C))
-    return _unsort(res, order)
+    return _fit("oof_logistic", x, y, folds, C=C)
 
 
 def oof_classification_tree(x, y, folds, max_depth: int = 2) -> np.ndarray:
@@ -1550,10 +1475,20 @@ def oof_classification_tree(x, y, folds, max_depth: int = 2) -> np.ndarray:
     treats values closer than 1e-7 as equal, this kernel only exactly equal ones. Cost
     O(K n (k + depth)) for K folds. All-NaN for non-finite ``x``, n < 2 or a single class.
     """
-    if not 1 <= int(max_depth) <= 16:
-        raise ValueError(f"max_depth must be in 1..16, got {max_depth}")
-    order, xs, cs, fs, k, ok = _prepare(x, y, folds)
-    if not ok:
-        return np.full((len(xs), k), np.nan)
-    res = _oof_classification_tree_sorted(xs, cs, fs, k, int(max_depth))
-    return _unsort(res, order)
+    return _fit("oof_classification_tree", x, y, folds, max_depth=max_depth)
+
+
+#: Every model: public function -> sorted core ``core(xs, codes_s, fs, k, *args)`` and the
+#: parameters it takes (see :mod:`causepairs.kernels.cores`). The factory, tests and
+#: benchmarks use it.
+CORES = table(
+    KernelCore(oof_bin_frequencies, _oof_bin_frequencies_sorted,
+               (Param("n_bins", integer(1)), Param("alpha", non_negative)), order_only=True),
+    KernelCore(oof_knn_classification, _oof_knn_classification_sorted,
+               (Param("n_neighbors", integer(1)), Param("alpha", non_negative))),
+    KernelCore(oof_naive_bayes, _oof_naive_bayes_sorted,
+               (Param("var_smoothing", non_negative),)),
+    KernelCore(oof_logistic, _oof_logistic_sorted, (Param("C", positive),)),
+    KernelCore(oof_classification_tree, _oof_classification_tree_sorted,
+               (Param("max_depth", integer(1, 16)),), order_only=True),
+)

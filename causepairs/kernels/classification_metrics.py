@@ -41,8 +41,9 @@ from __future__ import annotations
 import numpy as np
 
 from ._config import jit
+from .cores import KernelCore, table
 
-__all__ = ["CLASSIFICATION_METRIC_NAMES", "classification_metrics"]
+__all__ = ["CORES", "CLASSIFICATION_METRIC_NAMES", "classification_metrics"]
 
 CLASSIFICATION_METRIC_NAMES = (
     "accuracy",
@@ -291,3 +292,8 @@ def classification_metrics(codes, proba) -> np.ndarray:
     _classification_metrics(np.ascontiguousarray(codes_arr, dtype=np.int64),
                             np.ascontiguousarray(proba_arr, dtype=np.float64), k, out)
     return out
+
+
+#: The metrics' core for the factory, which holds validated codes and probabilities already:
+#: ``core(codes, proba, k, out)`` fills ``out`` (see :mod:`causepairs.kernels.cores`).
+CORES = table(KernelCore(classification_metrics, _classification_metrics, sorted_input=False))

@@ -32,8 +32,12 @@ import numpy as np
 
 from ._config import jit
 from ._validation import all_finite, as_codes, as_float_vector
+from .binning import MID_RANK, equal_frequency_bins_sorted, histogram_bins, renumber_used
+from .cores import KernelCore, Param, table
+from .shared import run_sorted
 
 __all__ = [
+    "CORES",
     "MISSING_CODE",
     "equal_frequency_bins",
     "equal_width_bins",
@@ -54,64 +58,6 @@ MISSING_CODE = -1
 # ---------------------------------------------------------------------------------------------
 
 @jit
-def _equal_width_raw(x, n_bins, lo, hi):
-    """Bin index 0..n_bins-1 of every ``x`` for ``n_bins`` equal-width bins on ``[lo, hi]``.
-
-    Same rule as ``np.histogram(x, bins=n_bins, range=(lo, hi))``: the edges are
-    ``lo + j * (hi - lo) / n_bins`` (the last edge is ``hi`` itself), bin ``j`` is
-    ``[edge_j, edge_j+1)`` and the last bin is closed. ``lo == hi`` puts every point in bin 0.
-    """
-    n = x.shape[0]
-    out = np.zeros(n, dtype=np.int64)
-    if not hi > lo:
-        return out
-    # When the range could overflow float64, bin the halved values instead: halving is exact,
-    # so the bins are the same as without it whenever the range itself is finite.
-    f = 1.0 if 0.5 * hi - 0.5 * lo < 4.0e307 else 0.5
-    lo = lo * f
-    hi = hi * f
-    span = hi - lo
-    step = span / n_bins
-    edges = np.empty(n_bins + 1)
-    for j in range(n_bins):
-        edges[j] = j * step + lo
-    edges[n_bins] = hi
-    last = n_bins - 1
-    for i in range(n):
-        v = x[i] * f
-        # A first guess from the scaled value, then corrected against the edges, so the result
-        # is the edge rule exactly (as np.histogram does it).
-        b = int((v - lo) / span * n_bins)
-        if b < 0:
-            b = 0
-        elif b > last:
-            b = last
-        while b > 0 and v < edges[b]:
-            b -= 1
-        while b < last and v >= edges[b + 1]:
-            b += 1
-        out[i] = b
-    return out
-
-
-@jit
-def _renumber_used(raw, n_bins):
-    """Map bin indices ``raw`` (0..n_bins-1) to consecutive codes over the bins that occur."""
-    used = np.zeros(n_bins, dtype=np.int64)
-    for i in range(raw.shape[0]):
-        used[raw[i]] = 1
-    new = np.empty(n_bins, dtype=np.int64)
-    c = 0
-    for j in range(n_bins):
-        new[j] = c
-        c += used[j]
-    out = np.empty(raw.shape[0], dtype=np.int64)
-    for i in range(raw.shape[0]):
-        out[i] = new[raw[i]]
-    return out
-
-
-@jit
 def _equal_width_codes(x, k):
     """Equal-width codes of finite ``x`` (any order): bins on ``[min, max]``, empty bins dropped."""
     n = x.shape[0]
@@ -124,34 +70,15 @@ def _equal_width_codes(x, k):
             lo = x[i]
         elif x[i] > hi:
             hi = x[i]
-    return _renumber_used(_equal_width_raw(x, k, lo, hi), k)
+    return renumber_used(histogram_bins(x, k, lo, hi), k)
 
 
 @jit
 def _equal_frequency_codes_sorted(xs, k):
-    """Equal-frequency codes of sorted finite ``xs``, in sorted order.
-
-    A tie group occupying sorted positions ``i..j`` (0-based) has average rank
-    ``r = (i + j) / 2 + 1`` and goes to bin ``floor(k * (r - 1) / n) = (k * (i + j)) // (2 n)``,
-    computed in integers; bins that stay empty are dropped from the numbering.
-    """
-    n = xs.shape[0]
-    codes = np.empty(n, dtype=np.int64)
-    code = -1
-    prev_bin = -1
-    i = 0
-    while i < n:
-        j = i
-        while j + 1 < n and xs[j + 1] == xs[i]:
-            j += 1
-        b = (k * (i + j)) // (2 * n)
-        if b != prev_bin:
-            code += 1
-            prev_bin = b
-        for t in range(i, j + 1):
-            codes[t] = code
-        i = j + 1
-    return codes
+    """Equal-frequency codes of sorted finite ``xs``, in sorted order: the ``MID_RANK`` rule
+    (a tie group goes to the bin of its average rank, ``floor(k (r - 1) / n)``), empty bins
+    dropped from the numbering."""
+    return renumber_used(equal_frequency_bins_sorted(xs, k, MID_RANK), k)
 
 
 @jit
@@ -510,27 +437,23 @@ def _check_k(k) -> int:
     return int(k)
 
 
-def _sorted_apply(core, x, *args):
-    """Sort ``x`` once, run a ``_sorted`` core and put its result back in input order.
-
-    These cores give equal values equal results, so any sorting permutation gives the same
-    output; NumPy's default (introsort) argsort is 3x faster than the stable one at n = 5,000.
-    """
-    order = np.argsort(x)
-    res_sorted = core(x[order], *args)
-    out = np.empty_like(res_sorted)
-    out[order] = res_sorted
-    return out
+def _run(name, x, args=()):
+    """Run the ``CORES`` entry ``name`` with core arguments ``args`` on validated finite ``x``
+    (sorting first where its core takes sorted values); the result in input order."""
+    entry = CORES[name]
+    if entry.sorted_input:
+        # These cores give equal values equal results, so any sorting permutation gives the
+        # same output, and the unstable sort serves.
+        return run_sorted(entry.core, x, params=args, stable=False)
+    return entry.core(x, *args)
 
 
-def _numeric_codes(x, k, core, needs_sort):
+def _numeric_codes(name, x, k):
+    args = CORES[name].core_args(k=k)
     x = as_float_vector(x)
-    k = _check_k(k)
     if not all_finite(x):
         return np.full(len(x), MISSING_CODE, dtype=np.int64)
-    if needs_sort:
-        return _sorted_apply(core, x, k)
-    return core(x, k)
+    return _run(name, x, args)
 
 
 def equal_frequency_bins(x, k):
@@ -557,7 +480,7 @@ def equal_frequency_bins(x, k):
     absorbs neighbouring bins, hence ``k' <= k``. Constant input gives all 0; NaN/inf
     anywhere gives all :data:`MISSING_CODE`. ``O(n log n)`` (one sort).
     """
-    return _numeric_codes(x, k, _equal_frequency_codes_sorted, True)
+    return _numeric_codes("equal_frequency_bins", x, k)
 
 
 def equal_width_bins(x, k):
@@ -582,7 +505,7 @@ def equal_width_bins(x, k):
     numbering. Constant input gives all 0; NaN/inf anywhere gives all :data:`MISSING_CODE`.
     ``O(n + k)``, no sort.
     """
-    return _numeric_codes(x, k, _equal_width_codes, False)
+    return _numeric_codes("equal_width_bins", x, k)
 
 
 def kmeans_bins(x, k):
@@ -611,7 +534,7 @@ def kmeans_bins(x, k):
     with ``k = 2`` gives {0}, {1, 2}). Constant input gives all 0; NaN/inf anywhere gives
     all :data:`MISSING_CODE`.
     """
-    return _numeric_codes(x, k, _kmeans_codes_sorted, True)
+    return _numeric_codes("kmeans_bins", x, k)
 
 
 @jit
@@ -780,7 +703,7 @@ def rank_uniform(x):
     x = as_float_vector(x)
     if not all_finite(x):
         return np.full(len(x), np.nan)
-    return _sorted_apply(_rank_uniform_sorted, x)
+    return _run("rank_uniform", x)
 
 
 def standardise(x):
@@ -800,4 +723,21 @@ def standardise(x):
     x = as_float_vector(x)
     if not all_finite(x):
         return np.full(len(x), np.nan)
-    return _standardise(x)
+    return _run("standardise", x)
+
+
+def _k(value, name):
+    return _check_k(value)
+
+
+#: Every numeric conversion: public function -> its core and parameters (see
+#: :mod:`causepairs.kernels.cores`). Cores with ``sorted_input`` take the values sorted
+#: ascending and return their result in that order; the others take them in any order. The
+#: feature factory's views sort each variable once and call the cores through this table.
+CORES = table(
+    KernelCore(equal_frequency_bins, _equal_frequency_codes_sorted, (Param("k", _k),)),
+    KernelCore(equal_width_bins, _equal_width_codes, (Param("k", _k),), sorted_input=False),
+    KernelCore(kmeans_bins, _kmeans_codes_sorted, (Param("k", _k),)),
+    KernelCore(rank_uniform, _rank_uniform_sorted),
+    KernelCore(standardise, _standardise, sorted_input=False),
+)

@@ -38,6 +38,8 @@ import numpy as np
 
 from ._config import jit
 from ._validation import as_codes, as_float_pair, check_int as _check_int
+from .binning import RANK_BELOW, distinct_value_codes_sorted, equal_frequency_bins_sorted
+from .shared import average_ranks, entropy_of_counts, mean_std, pearson_correlation
 
 __all__ = [
     "HSIC_MAX_EXACT",
@@ -119,26 +121,6 @@ def _digamma_int(m):
 
 
 @jit
-def _mean_std_sorted(vs):
-    """Mean and population standard deviation (ddof=0) of ``vs``, summed in array order.
-
-    Callers whose later comparisons depend on the last bits (KSG radii, CDS cells) pass the
-    values sorted ascending: the result then does not depend on the input order, and the
-    references reproduce it bit for bit with ``np.cumsum`` (a sequential sum).
-    """
-    n = len(vs)
-    s = 0.0
-    for i in range(n):
-        s += vs[i]
-    mean = s / n
-    ss = 0.0
-    for i in range(n):
-        d = vs[i] - mean
-        ss += d * d
-    return mean, math.sqrt(ss / n)
-
-
-@jit
 def _lexsort_order(x, y):
     """Indices that sort the points by x, then by y among tied x (lexicographic order).
 
@@ -171,43 +153,7 @@ def _pearson(x, y):
     """Pearson correlation, clipped to [-1, 1]; NaN for bad input (see module notes)."""
     if _bad_pair(x, y):
         return _NAN
-    n = len(x)
-    mx = 0.0
-    my = 0.0
-    for i in range(n):
-        mx += x[i]
-        my += y[i]
-    mx /= n
-    my /= n
-    sxx = 0.0
-    syy = 0.0
-    sxy = 0.0
-    for i in range(n):
-        dx = x[i] - mx
-        dy = y[i] - my
-        sxx += dx * dx
-        syy += dy * dy
-        sxy += dx * dy
-    r = sxy / (math.sqrt(sxx) * math.sqrt(syy))
-    return min(1.0, max(-1.0, r))
-
-
-@jit
-def _average_ranks(x):
-    """Ranks 1..n of ``x``, ties sharing the average of the ranks they span."""
-    n = len(x)
-    order = np.argsort(x)
-    ranks = np.empty(n)
-    i = 0
-    while i < n:
-        j = i
-        while j + 1 < n and x[order[j + 1]] == x[order[i]]:
-            j += 1
-        avg = 0.5 * (i + j) + 1.0
-        for t in range(i, j + 1):
-            ranks[order[t]] = avg
-        i = j + 1
-    return ranks
+    return pearson_correlation(x, y)
 
 
 @jit
@@ -215,7 +161,7 @@ def _spearman(x, y):
     """Spearman correlation: Pearson correlation of average ranks."""
     if _bad_pair(x, y):
         return _NAN
-    return _pearson(_average_ranks(x), _average_ranks(y))
+    return pearson_correlation(average_ranks(x), average_ranks(y))
 
 
 @jit
@@ -807,32 +753,22 @@ def _discretize(x, n_bins):
     """Codes for ``x`` and their number k (see the module notes for the rule).
 
     At most ``n_bins`` distinct values: codes are the ranks of the distinct values, k = their
-    count. Otherwise: code = floor(n_bins * #{values < x_i} / n), k = n_bins (some codes may be
-    unused when ties are heavy).
+    count. Otherwise the ``RANK_BELOW`` equal-frequency bins, code = floor(n_bins * #{values <
+    x_i} / n), k = n_bins (some codes may be unused when ties are heavy).
     """
     n = len(x)
     codes = np.empty(n, np.int64)
     if n == 0:
         return codes, 0
     order = np.argsort(x)
-    distinct = 1
-    for t in range(1, n):
-        if x[order[t]] != x[order[t - 1]]:
-            distinct += 1
-    if distinct <= n_bins:
-        c = 0
-        codes[order[0]] = 0
-        for t in range(1, n):
-            if x[order[t]] != x[order[t - 1]]:
-                c += 1
-            codes[order[t]] = c
-        return codes, distinct
-    first = 0  # start of the current tie run = number of values strictly smaller
+    xs = x[order]
+    sorted_codes, k = distinct_value_codes_sorted(xs)
+    if k > n_bins:
+        sorted_codes = equal_frequency_bins_sorted(xs, n_bins, RANK_BELOW)
+        k = n_bins
     for t in range(n):
-        if t > 0 and x[order[t]] != x[order[t - 1]]:
-            first = t
-        codes[order[t]] = (n_bins * first) // n
-    return codes, n_bins
+        codes[order[t]] = sorted_codes[t]
+    return codes, k
 
 
 @jit
@@ -890,17 +826,6 @@ def _joint_cells(a, ka, b, kb):
             cell_b[u] = key % kb
         cell_n[u] += 1
     return cell_a, cell_b, cell_n, count_a, count_b
-
-
-@jit
-def _entropy_counts(counts, n):
-    """Plug-in entropy (nats) of a vector of counts summing to n."""
-    h = 0.0
-    logn = math.log(n)
-    for c in counts:
-        if c > 0:
-            h -= c / n * (math.log(c) - logn)
-    return h
 
 
 @jit
@@ -1039,8 +964,8 @@ def _mutual_info_ksg(x, y, k):
         return _NAN
     order = np.argsort(x)
     x_sorted = x[order]
-    mean_x, sd_x = _mean_std_sorted(x_sorted)
-    mean_y, sd_y = _mean_std_sorted(np.sort(y))
+    mean_x, sd_x = mean_std(x_sorted)
+    mean_y, sd_y = mean_std(np.sort(y))
     xs = x_sorted / sd_x
     ys = y[order] / sd_y
     y_sorted = np.sort(ys)
@@ -1129,7 +1054,7 @@ def _normalized_mutual_info(a, ka, b, kb):
     n = len(a)
     cell_a, cell_b, cell_n, count_a, count_b = _joint_cells(a, ka, b, kb)
     mi = _mutual_info_cells(cell_a, cell_b, cell_n, count_a, count_b, n)
-    h = 0.5 * (_entropy_counts(count_a, n) + _entropy_counts(count_b, n))
+    h = 0.5 * (entropy_of_counts(count_a, n) + entropy_of_counts(count_b, n))
     return mi / h
 
 
@@ -1171,7 +1096,7 @@ def _adjusted_mutual_info(a, ka, b, kb):
         return _NAN  # both all-singletons: every permutation gives MI = E[MI], 0 / 0
     mi = _mutual_info_cells(cell_a, cell_b, cell_n, count_a, count_b, n)
     emi = _expected_mutual_info(count_a, count_b, n)
-    h = 0.5 * (_entropy_counts(count_a, n) + _entropy_counts(count_b, n))
+    h = 0.5 * (entropy_of_counts(count_a, n) + entropy_of_counts(count_b, n))
     denominator = h - emi
     # same guard as scikit-learn: keep the sign, never divide by less than machine epsilon
     eps = 2.220446049250313e-16

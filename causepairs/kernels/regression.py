@@ -10,9 +10,11 @@ Layout
 Each model is a public function ``oof_<model>(x, y, folds, <params>)`` that validates its input
 once, sorts by ``x`` (``np.argsort(x, kind="stable")``), calls the private Numba core
 ``_oof_<model>_sorted(xs, ys, fs, <params>)`` on the sorted data and returns the predictions in
-the original order. The feature factory sorts each input view once and calls the cores
-directly: a core takes ``xs`` sorted ascending, ``ys`` and ``fs`` in the same order (float64,
-float64, int64 fold ids ``0..K-1``) and returns float64 predictions in sorted order.
+the original order. ``CORES`` maps each public function to its core and the parameters the
+core takes (:mod:`causepairs.kernels.cores`). The feature factory sorts each input view once
+and calls the cores directly, through that table: a core takes ``xs`` sorted ascending, ``ys``
+and ``fs`` in the same order (float64, float64, int64 fold ids ``0..K-1``) and returns float64
+predictions in sorted order.
 
 Shared rules
 ------------
@@ -37,9 +39,13 @@ import math
 import numpy as np
 
 from ._config import jit
-from ._validation import all_finite, as_float_pair, as_float_vector, check_int as _check_int
+from ._validation import all_finite, as_float_pair, as_float_vector, as_folds
+from .binning import QUANTILE_EDGES, equal_frequency_bins_sorted
+from .cores import KernelCore, Param, flag, integer, positive, table
+from .shared import fold_count, mean_std, quantile_sorted, run_sorted
 
 __all__ = [
+    "CORES",
     "robust_scale",
     "oof_linear",
     "oof_polynomial",
@@ -85,14 +91,6 @@ _POLY_QR_ABOVE = 0.9
 # --------------------------------------------------------------------------------------------
 
 @jit
-def _n_folds(fs):
-    """Number of fold ids ``K`` (``max + 1``; 0 for empty input)."""
-    if fs.shape[0] == 0:
-        return 0
-    return fs.max() + 1
-
-
-@jit
 def _fold_sums(values, fs, n_folds):
     """Per-fold sum of ``values`` and per-fold point count."""
     sums = np.zeros(n_folds)
@@ -114,7 +112,7 @@ def _training_means(ys, fs):
     out = np.full(n, np.nan)
     if n == 0:
         return out
-    n_folds = _n_folds(fs)
+    n_folds = fold_count(fs)
     ybar = ys.sum() / n
     yc = ys - ybar
     sums, counts = _fold_sums(yc, fs, n_folds)
@@ -182,44 +180,13 @@ def _training_subset(xs, ys, fs, k, xt, yt):
 
 
 @jit
-def _quantile_sorted(xs, q):
-    """``np.quantile(xs, q)`` (method "linear") of sorted ``xs``, with NumPy's exact rounding."""
-    n = xs.shape[0]
-    virtual = (n - 1) * q
-    if virtual >= n - 1:
-        return xs[n - 1]
-    if virtual < 0:
-        return xs[0]
-    lo = int(math.floor(virtual))
-    gamma = virtual - lo
-    a = xs[lo]
-    b = xs[lo + 1]
-    diff = b - a
-    if gamma >= 0.5:
-        return b - diff * (1.0 - gamma)
-    return a + diff * gamma
-
-
-@jit
-def _mean_std(values):
-    """Mean and population standard deviation (two passes)."""
-    n = values.shape[0]
-    mean = values.sum() / n
-    ss = 0.0
-    for i in range(n):
-        d = values[i] - mean
-        ss += d * d
-    return mean, math.sqrt(ss / n)
-
-
-@jit
 def _robust_scale_sorted(xs):
     """``min(std, IQR / 1.349)`` of sorted ``xs``; the std alone where the IQR is 0; 0 if n < 2."""
     n = xs.shape[0]
     if n < 2:
         return 0.0
-    _, sd = _mean_std(xs)
-    iqr = _quantile_sorted(xs, 0.75) - _quantile_sorted(xs, 0.25)
+    _, sd = mean_std(xs)
+    iqr = quantile_sorted(xs, 0.75) - quantile_sorted(xs, 0.25)
     if iqr > 0.0:
         robust = iqr / _NORMAL_IQR
         if robust < sd:
@@ -305,7 +272,7 @@ def _oof_polynomial_sorted(xs, ys, fs, degree):
     out = np.full(n, np.nan)
     if n == 0:
         return out
-    n_folds = _n_folds(fs)
+    n_folds = fold_count(fs)
     # Distinct values overall, and per fold the distinct values held by that fold alone
     # (they vanish from its training set).
     lost = np.zeros(n_folds, np.int64)
@@ -323,7 +290,7 @@ def _oof_polynomial_sorted(xs, ys, fs, degree):
             lost[fs[i]] += 1
         i = j
     n_basis = min(degree, m_all - 1) + 1
-    mean, sd = _mean_std(xs)
+    mean, sd = mean_std(xs)
     if not (sd > 0.0):
         n_basis = 1
     basis = np.empty((n, n_basis))
@@ -668,7 +635,7 @@ def _oof_nadaraya_watson_sorted(xs, ys, fs, bandwidth):
     out = np.full(n, np.nan)
     if n == 0:
         return out
-    n_folds = _n_folds(fs)
+    n_folds = fold_count(fs)
     h = bandwidth * _robust_scale_sorted(xs)
     if not (h > 0.0 and math.isfinite(h)):
         return _training_means(ys, fs)
@@ -820,7 +787,7 @@ def _oof_isotonic_sorted(xs, ys, fs, increasing):
     out = np.full(n, np.nan)
     if n == 0:
         return out
-    n_folds = _n_folds(fs)
+    n_folds = fold_count(fs)
     sign = 1.0 if increasing else -1.0
     gx = np.empty(n)
     gsum = np.empty(n)
@@ -872,30 +839,10 @@ def _oof_isotonic_sorted(xs, ys, fs, increasing):
 # --------------------------------------------------------------------------------------------
 
 @jit
-def _equal_frequency_bin_ids(xs, n_bins):
-    """Equal-frequency bin of every sorted ``x``: edges ``np.quantile(x, j / n_bins)``,
-    ``j = 1..n_bins-1`` (method "linear"), and bin = number of edges <= x (a value on an edge goes
-    up). Tied values always share a bin; tied edges leave empty bins."""
-    n = xs.shape[0]
-    ids = np.empty(n, np.int64)
-    edges = np.empty(max(n_bins - 1, 0))
-    if n == 0:
-        return ids
-    for j in range(1, n_bins):
-        edges[j - 1] = _quantile_sorted(xs, j / n_bins)
-    b = 0
-    for i in range(n):
-        while b < n_bins - 1 and edges[b] <= xs[i]:
-            b += 1
-        ids[i] = b
-    return ids
-
-
-@jit
 def _oof_binned_means_sorted(xs, ys, fs, n_bins):
     """Out-of-fold regressogram, sorted data: the mean training ``y`` of the point's bin.
 
-    Bins are equal-frequency bins of ``x`` over all points (see ``_equal_frequency_bin_ids``;
+    Bins are equal-frequency bins of ``x`` over all points (``binning.QUANTILE_EDGES``;
     no ``y`` enters them). A bin without training points predicts the training mean. Sorted
     data make each bin a contiguous run: its total minus the per-fold sums of the run (kept in
     a scratch array reset after the run) gives every fold's training sum in O(n).
@@ -904,8 +851,8 @@ def _oof_binned_means_sorted(xs, ys, fs, n_bins):
     out = np.full(n, np.nan)
     if n == 0:
         return out
-    n_folds = _n_folds(fs)
-    ids = _equal_frequency_bin_ids(xs, n_bins)
+    n_folds = fold_count(fs)
+    ids = equal_frequency_bins_sorted(xs, n_bins, QUANTILE_EDGES)
     ybar = ys.sum() / n
     yc = ys - ybar
     means = _training_means(ys, fs)
@@ -1033,7 +980,7 @@ def _oof_tree_regression_sorted(xs, ys, fs, max_depth):
     out = np.full(n, np.nan)
     if n == 0:
         return out
-    n_folds = _n_folds(fs)
+    n_folds = fold_count(fs)
     xt = np.empty(n)
     yt = np.empty(n)
     max_leaves = 2 ** max_depth
@@ -1072,7 +1019,7 @@ def _oof_boosted_stumps_sorted(xs, ys, fs, n_rounds, learning_rate):
     out = np.full(n, np.nan)
     if n == 0:
         return out
-    n_folds = _n_folds(fs)
+    n_folds = fold_count(fs)
     gx = np.empty(n)
     gsum = np.empty(n)
     gsq = np.empty(n)
@@ -1331,8 +1278,8 @@ def _oof_smoothing_spline_sorted(xs, ys, fs, lam):
     out = np.full(n, np.nan)
     if n == 0:
         return out
-    n_folds = _n_folds(fs)
-    mean, sd = _mean_std(xs)
+    n_folds = fold_count(fs)
+    mean, sd = mean_std(xs)
     if not (sd > 0.0):
         return _training_means(ys, fs)
     z = (xs - mean) / sd
@@ -1403,52 +1350,17 @@ def _oof_smoothing_spline_sorted(xs, ys, fs, lam):
 # Public wrappers
 # --------------------------------------------------------------------------------------------
 
-def _as_folds(folds, n: int) -> np.ndarray:
-    """Fold ids as int64 codes ``0..K-1`` (any integer labels accepted, in sorted order)."""
-    arr = np.asarray(folds)
-    if arr.ndim != 1:
-        raise ValueError(f"folds must be one-dimensional, got shape {arr.shape}")
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"folds must hold integer fold ids, got dtype {arr.dtype}")
-    if len(arr) != n:
-        raise ValueError(f"folds must have one id per point: expected {n}, got {len(arr)}")
-    if n == 0:
-        return np.zeros(0, np.int64)
-    low, high = arr.min(), arr.max()
-    if low >= 0 and high < 4 * n + 64:
-        # Small non-negative ids (the usual case): relabel through a lookup table, O(n + K).
-        ids = np.ascontiguousarray(arr, dtype=np.int64)
-        present = np.bincount(ids, minlength=int(high) + 1) > 0
-        if present.all():
-            return ids
-        return (np.cumsum(present) - 1)[ids]
-    _, codes = np.unique(arr, return_inverse=True)
-    return np.ascontiguousarray(codes.reshape(-1), dtype=np.int64)
-
-
-def _check_positive(value, name: str, allow_zero: bool = False) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be finite and {bound}, got {value!r}")
-    return v
-
-
-def _run_sorted(core, x, y, folds, *params) -> np.ndarray:
-    """Validate, sort by ``x``, run ``core`` on sorted data and return predictions in the
-    original order (all NaN when ``x`` or ``y`` holds NaN or inf)."""
+def _fit(name, x, y, folds, **params) -> np.ndarray:
+    """Check the parameters by the model's ``CORES`` entry, validate the data, sort by ``x``,
+    run the core on sorted data and return predictions in the original order (all NaN when
+    ``x`` or ``y`` holds NaN or inf)."""
+    model = CORES[name]
+    args = model.core_args(**params)
     x, y = as_float_pair(x, y)
-    fs = _as_folds(folds, len(x))
+    fs = as_folds(folds, len(x))
     if not all_finite(x, y):
         return np.full(len(x), np.nan)
-    order = np.argsort(x, kind="stable")
-    pred_sorted = core(x[order], y[order], fs[order], *params)
-    pred = np.empty(len(x))
-    pred[order] = pred_sorted
-    return pred
+    return run_sorted(model.core, x, y, fs, params=args)
 
 
 def robust_scale(x) -> float:
@@ -1494,7 +1406,7 @@ def oof_linear(x, y, folds) -> np.ndarray:
         Out-of-fold predictions in input order; all NaN if ``x`` or ``y`` holds NaN or inf;
         NaN where a point's training set is empty.
     """
-    return _run_sorted(_oof_linear_sorted, x, y, folds)
+    return _fit("oof_linear", x, y, folds)
 
 
 def oof_polynomial(x, y, folds, degree: int = 2) -> np.ndarray:
@@ -1520,8 +1432,7 @@ def oof_polynomial(x, y, folds, degree: int = 2) -> np.ndarray:
     numpy.ndarray of float64, shape (n,)
         Out-of-fold predictions; see :func:`oof_linear`.
     """
-    degree = _check_int(degree, "degree", 1, 5)
-    return _run_sorted(_oof_polynomial_sorted, x, y, folds, degree)
+    return _fit("oof_polynomial", x, y, folds, degree=degree)
 
 
 def oof_knn_regression(x, y, folds, k: int = 5) -> np.ndarray:
@@ -1546,8 +1457,7 @@ def oof_knn_regression(x, y, folds, k: int = 5) -> np.ndarray:
     numpy.ndarray of float64, shape (n,)
         Out-of-fold predictions; see :func:`oof_linear`.
     """
-    k = _check_int(k, "k", 1)
-    return _run_sorted(_oof_knn_regression_sorted, x, y, folds, k)
+    return _fit("oof_knn_regression", x, y, folds, k=k)
 
 
 def oof_nadaraya_watson(x, y, folds, bandwidth: float = 0.25) -> np.ndarray:
@@ -1574,8 +1484,7 @@ def oof_nadaraya_watson(x, y, folds, bandwidth: float = 0.25) -> np.ndarray:
     numpy.ndarray of float64, shape (n,)
         Out-of-fold predictions; see :func:`oof_linear`.
     """
-    bandwidth = _check_positive(bandwidth, "bandwidth")
-    return _run_sorted(_oof_nadaraya_watson_sorted, x, y, folds, bandwidth)
+    return _fit("oof_nadaraya_watson", x, y, folds, bandwidth=bandwidth)
 
 
 def oof_isotonic(x, y, folds, increasing: bool = True) -> np.ndarray:
@@ -1602,7 +1511,7 @@ def oof_isotonic(x, y, folds, increasing: bool = True) -> np.ndarray:
     """
     if not isinstance(increasing, (bool, np.bool_)):
         raise TypeError(f"increasing must be a bool, got {increasing!r}")
-    return _run_sorted(_oof_isotonic_sorted, x, y, folds, bool(increasing))
+    return _fit("oof_isotonic", x, y, folds, increasing=increasing)
 
 
 def oof_binned_means(x, y, folds, n_bins: int = 10) -> np.ndarray:
@@ -1627,8 +1536,7 @@ def oof_binned_means(x, y, folds, n_bins: int = 10) -> np.ndarray:
     numpy.ndarray of float64, shape (n,)
         Out-of-fold predictions; see :func:`oof_linear`.
     """
-    n_bins = _check_int(n_bins, "n_bins", 1)
-    return _run_sorted(_oof_binned_means_sorted, x, y, folds, n_bins)
+    return _fit("oof_binned_means", x, y, folds, n_bins=n_bins)
 
 
 def oof_tree_regression(x, y, folds, max_depth: int = 2) -> np.ndarray:
@@ -1654,8 +1562,7 @@ def oof_tree_regression(x, y, folds, max_depth: int = 2) -> np.ndarray:
     numpy.ndarray of float64, shape (n,)
         Out-of-fold predictions; see :func:`oof_linear`.
     """
-    max_depth = _check_int(max_depth, "max_depth", 1, 8)
-    return _run_sorted(_oof_tree_regression_sorted, x, y, folds, max_depth)
+    return _fit("oof_tree_regression", x, y, folds, max_depth=max_depth)
 
 
 def oof_boosted_stumps(x, y, folds, n_rounds: int = 100,
@@ -1684,9 +1591,8 @@ def oof_boosted_stumps(x, y, folds, n_rounds: int = 100,
     numpy.ndarray of float64, shape (n,)
         Out-of-fold predictions; see :func:`oof_linear`.
     """
-    n_rounds = _check_int(n_rounds, "n_rounds", 1)
-    learning_rate = _check_positive(learning_rate, "learning_rate")
-    return _run_sorted(_oof_boosted_stumps_sorted, x, y, folds, n_rounds, learning_rate)
+    return _fit("oof_boosted_stumps", x, y, folds, n_rounds=n_rounds,
+                learning_rate=learning_rate)
 
 
 def oof_smoothing_spline(x, y, folds, lam: float = 1e-3) -> np.ndarray:
@@ -1714,5 +1620,25 @@ def oof_smoothing_spline(x, y, folds, lam: float = 1e-3) -> np.ndarray:
     numpy.ndarray of float64, shape (n,)
         Out-of-fold predictions; see :func:`oof_linear`.
     """
-    lam = _check_positive(lam, "lam")
-    return _run_sorted(_oof_smoothing_spline_sorted, x, y, folds, lam)
+    return _fit("oof_smoothing_spline", x, y, folds, lam=lam)
+
+
+#: Every model: public function -> sorted core ``core(xs, ys, fs, *args)`` and the parameters
+#: it takes (see :mod:`causepairs.kernels.cores`). The factory, tests and benchmarks use it.
+CORES = table(
+    KernelCore(oof_linear, _oof_linear_sorted),
+    KernelCore(oof_polynomial, _oof_polynomial_sorted, (Param("degree", integer(1, 5)),)),
+    KernelCore(oof_knn_regression, _oof_knn_regression_sorted, (Param("k", integer(1)),)),
+    KernelCore(oof_nadaraya_watson, _oof_nadaraya_watson_sorted,
+               (Param("bandwidth", positive),)),
+    KernelCore(oof_isotonic, _oof_isotonic_sorted, (Param("increasing", flag),),
+               order_only=True),
+    KernelCore(oof_binned_means, _oof_binned_means_sorted, (Param("n_bins", integer(1)),),
+               order_only=True),
+    KernelCore(oof_tree_regression, _oof_tree_regression_sorted,
+               (Param("max_depth", integer(1, 8)),), order_only=True),
+    KernelCore(oof_boosted_stumps, _oof_boosted_stumps_sorted,
+               (Param("n_rounds", integer(1)), Param("learning_rate", positive)),
+               order_only=True),
+    KernelCore(oof_smoothing_spline, _oof_smoothing_spline_sorted, (Param("lam", positive),)),
+)

@@ -51,8 +51,11 @@ import numpy as np
 
 from ._config import jit
 from ._validation import all_finite, as_float_pair, as_float_vector
+from .binning import QUANTILE_EDGES, equal_frequency_bins_sorted, histogram_bins
+from .cores import KernelCore, table
+from .shared import average_ranks_by_order, entropy_of_counts, pearson_correlation
 
-__all__ = ["REGRESSION_METRIC_NAMES", "regression_metrics"]
+__all__ = ["CORES", "REGRESSION_METRIC_NAMES", "regression_metrics"]
 
 REGRESSION_METRIC_NAMES = (
     "r2",
@@ -134,72 +137,6 @@ def _entropy_bins(n):
 
 
 @jit
-def _histogram_index(v, first, last, n_bins, step):
-    """Bin of ``v`` among ``n_bins`` equal-width bins on ``[first, last]``, as ``np.histogram``
-    computes it (edges ``first + j * step``, last edge exactly ``last``, last bin closed)."""
-    idx = int((v - first) / (last - first) * n_bins)
-    if idx == n_bins:
-        idx -= 1
-    left = first + idx * step
-    if v < left:
-        idx -= 1
-    right = last if idx + 1 == n_bins else first + (idx + 1) * step
-    if v >= right and idx != n_bins - 1:
-        idx += 1
-    return idx
-
-
-@jit
-def _quantile_sorted(vs, q):
-    """``np.quantile(vs, q)`` (method "linear") of sorted ``vs``, with NumPy's exact rounding."""
-    n = vs.shape[0]
-    virtual = (n - 1) * q
-    if virtual >= n - 1:
-        return vs[n - 1]
-    lo = int(math.floor(virtual))
-    gamma = virtual - lo
-    a = vs[lo]
-    b = vs[lo + 1]
-    diff = b - a
-    if gamma >= 0.5:
-        return b - diff * (1.0 - gamma)
-    return a + diff * gamma
-
-
-@jit
-def _bin_sorted(values, order, n_bins, bins):
-    """Equal-frequency bin id of every value, visiting ``values[order]`` ascending."""
-    n = order.shape[0]
-    sorted_vals = np.empty(n)
-    for i in range(n):
-        sorted_vals[i] = values[order[i]]
-    edges = np.empty(n_bins - 1)
-    for j in range(1, n_bins):
-        edges[j - 1] = _quantile_sorted(sorted_vals, j / n_bins)
-    b = 0
-    for i in range(n):
-        v = sorted_vals[i]
-        while b < n_bins - 1 and edges[b] <= v:
-            b += 1
-        bins[order[i]] = b
-
-
-@jit
-def _average_ranks(values, order, ranks):
-    """1-based ranks of ``values`` (ties get their average rank), given an ascending ``order``."""
-    n = order.shape[0]
-    i = 0
-    while i < n:
-        j = i + 1
-        while j < n and values[order[j]] == values[order[i]]:
-            j += 1
-        rank = 0.5 * (i + j - 1) + 1.0
-        for q in range(i, j):
-            ranks[order[q]] = rank
-        i = j
-
-
-@jit
 def _merge_abs_order(values, order, centre, out):
     """Ascending order of ``|values - centre|`` from an ascending ``order`` of ``values``.
 
@@ -219,49 +156,6 @@ def _merge_abs_order(values, order, centre, out):
         else:
             out[q] = order[hi]
             hi += 1
-
-
-@jit
-def _pearson(a, b):
-    """Pearson correlation (two-pass); NaN when either vector is constant (exact min == max).
-
-    Means are taken relative to the first element, so nearly equal values (which differ in
-    their last bits only) still get exactly opposite deviations.
-    """
-    n = a.shape[0]
-    a_min = a[0]
-    a_max = a[0]
-    b_min = b[0]
-    b_max = b[0]
-    sa = 0.0
-    sb = 0.0
-    for i in range(n):
-        sa += a[i] - a[0]
-        sb += b[i] - b[0]
-        a_min = min(a_min, a[i])
-        a_max = max(a_max, a[i])
-        b_min = min(b_min, b[i])
-        b_max = max(b_max, b[i])
-    if a_min == a_max or b_min == b_max:
-        return np.nan
-    if n == 2:
-        # Two distinct points correlate perfectly; the two-pass formula can lose this when
-        # the two values differ by an ulp (their mean is not representable), so answer as
-        # scipy.stats.pearsonr does.
-        return 1.0 if (a[1] - a[0] > 0) == (b[1] - b[0] > 0) else -1.0
-    ma = a[0] + sa / n
-    mb = b[0] + sb / n
-    sab = 0.0
-    saa = 0.0
-    sbb = 0.0
-    for i in range(n):
-        da = a[i] - ma
-        db = b[i] - mb
-        sab += da * db
-        saa += da * da
-        sbb += db * db
-    c = sab / math.sqrt(saa * sbb)
-    return max(-1.0, min(1.0, c))
 
 
 @jit
@@ -348,17 +242,13 @@ def _regression_metrics_sorted(ys, preds, xs, out):
         n_bins = _entropy_bins(n)
         counts = np.zeros(n_bins)
         step = (r_max - r_min) / n_bins
+        raw = histogram_bins(res, n_bins, r_min, r_max)
         for i in range(n):
-            counts[_histogram_index(res[i], r_min, r_max, n_bins, step)] += 1.0
-        h = 0.0
-        for b in range(n_bins):
-            if counts[b] > 0:
-                p = counts[b] / n
-                h -= p * math.log(p)
-        out[_ENTROPY] = h + math.log(step / math.sqrt(m2))
+            counts[raw[i]] += 1.0
+        out[_ENTROPY] = entropy_of_counts(counts, n) + math.log(step / math.sqrt(m2))
     # Residual-input dependence. xs is sorted: its order is the identity.
-    out[_R_X] = _pearson(res, xs)
-    out[_ABS_X] = _pearson(absr, xs)
+    out[_R_X] = pearson_correlation(res, xs)
+    out[_ABS_X] = pearson_correlation(absr, xs)
     if n % 2 == 1:
         med_x = xs[half]
     else:
@@ -366,22 +256,23 @@ def _regression_metrics_sorted(ys, preds, xs, out):
     xdev = np.empty(n)
     for i in range(n):
         xdev[i] = abs(xs[i] - med_x)
-    out[_ABS_XDEV] = _pearson(absr, xdev)
+    out[_ABS_XDEV] = pearson_correlation(absr, xdev)
     identity = np.arange(n)
     rank_abs = np.empty(n)
-    _average_ranks(absr, order_abs, rank_abs)
+    average_ranks_by_order(absr, order_abs, rank_abs)
     rank_x = np.empty(n)
-    _average_ranks(xs, identity, rank_x)
-    out[_ABS_X_SP] = _pearson(rank_abs, rank_x)
+    average_ranks_by_order(xs, identity, rank_x)
+    out[_ABS_X_SP] = pearson_correlation(rank_abs, rank_x)
     order_dev = np.empty(n, np.int64)
     _merge_abs_order(xs, identity, med_x, order_dev)
     rank_dev = np.empty(n)
-    _average_ranks(xdev, order_dev, rank_dev)
-    out[_ABS_XDEV_SP] = _pearson(rank_abs, rank_dev)
+    average_ranks_by_order(xdev, order_dev, rank_dev)
+    out[_ABS_XDEV_SP] = pearson_correlation(rank_abs, rank_dev)
     bins_r = np.empty(n, np.int64)
-    bins_x = np.empty(n, np.int64)
-    _bin_sorted(res, order_r, MI_BINS, bins_r)
-    _bin_sorted(xs, identity, MI_BINS, bins_x)
+    bins_r_sorted = equal_frequency_bins_sorted(res[order_r], MI_BINS, QUANTILE_EDGES)
+    for i in range(n):
+        bins_r[order_r[i]] = bins_r_sorted[i]
+    bins_x = equal_frequency_bins_sorted(xs, MI_BINS, QUANTILE_EDGES)
     joint = np.zeros((MI_BINS, MI_BINS))
     marg_r = np.zeros(MI_BINS)
     marg_x = np.zeros(MI_BINS)
@@ -438,3 +329,8 @@ def regression_metrics(y, pred, x) -> np.ndarray:
         return out
     _regression_metrics(y, pred, x, out)
     return out
+
+
+#: The metrics' core for the factory, which holds the data sorted by the model input already:
+#: ``core(ys, preds, xs, out)`` fills ``out`` (see :mod:`causepairs.kernels.cores`).
+CORES = table(KernelCore(regression_metrics, _regression_metrics_sorted))

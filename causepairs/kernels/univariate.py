@@ -21,7 +21,9 @@ import numpy as np
 
 from ._config import jit
 from ._validation import all_finite, as_float_vector, check_int as _check_int
-from .conversions import _equal_width_raw, _labels_to_codes
+from .binning import histogram_bins
+from .conversions import _labels_to_codes
+from .shared import entropy_of_counts, quantile_sorted
 
 __all__ = [
     "entropy_spacing",
@@ -95,9 +97,10 @@ def _entropy_vasicek_sorted(xs, m):
 
 
 @jit
-def _entropy_counts(counts):
-    """Plug-in Shannon entropy (nats) of a count vector; NaN unless two cells are non-empty."""
-    total = 0.0
+def _occupancy_entropy(counts):
+    """Plug-in Shannon entropy (nats) of a count vector; NaN unless two cells are non-empty
+    (the univariate rule: one occupied cell says nothing about a distribution's spread)."""
+    total = 0
     nonempty = 0
     for j in range(counts.shape[0]):
         if counts[j] > 0:
@@ -105,13 +108,7 @@ def _entropy_counts(counts):
             nonempty += 1
     if nonempty < 2:
         return np.nan
-    h = 0.0
-    for j in range(counts.shape[0]):
-        c = counts[j]
-        if c > 0:
-            p = c / total
-            h -= p * math.log(p)
-    return h
+    return entropy_of_counts(counts, total)
 
 
 @jit
@@ -136,11 +133,11 @@ def _entropy_binned(x, n_bins):
     lo, hi = _min_max(x)
     if not hi > lo:
         return np.nan
-    raw = _equal_width_raw(x, n_bins, lo, hi)
+    raw = histogram_bins(x, n_bins, lo, hi)
     counts = np.zeros(n_bins, dtype=np.int64)
     for i in range(n):
         counts[raw[i]] += 1
-    return _entropy_counts(counts)
+    return _occupancy_entropy(counts)
 
 
 @jit
@@ -149,7 +146,7 @@ def _entropy_codes(codes, k):
     counts = np.zeros(k, dtype=np.int64)
     for i in range(codes.shape[0]):
         counts[codes[i]] += 1
-    return _entropy_counts(counts)
+    return _occupancy_entropy(counts)
 
 
 @jit
@@ -330,23 +327,6 @@ def _discreteness_sorted(xs):
 
 
 @jit
-def _quantile_sorted(xs, q):
-    """``np.quantile(xs, q)`` (linear interpolation) of sorted ``xs``."""
-    n = xs.shape[0]
-    pos = q * (n - 1)
-    i = int(math.floor(pos))
-    if i >= n - 1:
-        return xs[n - 1]
-    t = pos - i
-    a = xs[i]
-    b = xs[i + 1]
-    # NumPy's interpolation formula, which counts from the nearer end
-    if t >= 0.5:
-        return b - (b - a) * (1.0 - t)
-    return a + (b - a) * t
-
-
-@jit
 def _count_prominent_peaks(s, thr):
     """Number of peaks of ``0, s[0], ..., s[-1], 0`` with prominence ``>= thr`` (``thr > 0``).
 
@@ -389,12 +369,12 @@ def _smoothed_histogram_sorted(xs, n_grid):
     n = xs.shape[0]
     lo = xs[0]
     hi = xs[n - 1]
-    raw = _equal_width_raw(xs, n_grid, lo, hi)
+    raw = histogram_bins(xs, n_grid, lo, hi)
     counts = np.zeros(n_grid)
     for i in range(n):
         counts[raw[i]] += 1.0
     _, sd = _sample_sd(xs)
-    iqr = _quantile_sorted(xs, 0.75) - _quantile_sorted(xs, 0.25)
+    iqr = quantile_sorted(xs, 0.75) - quantile_sorted(xs, 0.25)
     spread = sd
     if iqr > 0.0 and iqr / 1.34 < sd:
         spread = iqr / 1.34

@@ -16,7 +16,7 @@ import numpy as np
 
 from causepairs.kernels import classification as fast
 from causepairs.kernels import classification_metrics as fast_metrics
-from causepairs.kernels._validation import make_folds
+from causepairs.kernels import make_folds
 from causepairs.kernels.reference import classification as ref
 from causepairs.kernels.reference import classification_metrics as ref_metrics
 
@@ -28,7 +28,7 @@ def _classes(v: np.ndarray, n_classes: int) -> np.ndarray:
     return np.searchsorted(np.sort(v), v, side="left") * n_classes // len(v)
 
 
-def _model_args(n_classes: int, continuous: bool, **params):
+def _model_args(n_classes: int, continuous: bool):
     def make_args(n: int, rng: np.random.Generator) -> tuple:
         if continuous:
             x = rng.standard_normal(n)
@@ -36,8 +36,13 @@ def _model_args(n_classes: int, continuous: bool, **params):
         else:
             x, y = challenge_like_pair(n, rng)
         folds = make_folds(n, 10, seed=int(rng.integers(1 << 31)))
-        return (x, _classes(y, n_classes), folds, *params.values())
+        return x, _classes(y, n_classes), folds
     return make_args
+
+
+def _with(function, params):
+    """``function(x, y, folds)`` with the model's parameters by keyword."""
+    return lambda x, y, folds: function(x, y, folds, **params)
 
 
 def _metric_args(n_classes: int):
@@ -65,9 +70,12 @@ _MODELS = [
     ("tree4", "oof_classification_tree", "oof_classification_tree", False, {"max_depth": 4}),
 ]
 
+# Every model of the kernel table is timed.
+assert {func for _, func, *_ in _MODELS} == set(fast.CORES), "a model without a bench case"
+
 CASES = [
-    BenchCase(_FAMILY, f"{label}_k{n_classes}", getattr(fast, func), getattr(ref, ref_func),
-              _model_args(n_classes, continuous, **params))
+    BenchCase(_FAMILY, f"{label}_k{n_classes}", _with(fast.CORES[func].function, params),
+              _with(getattr(ref, ref_func), params), _model_args(n_classes, continuous))
     for n_classes in (3, 10)
     for label, func, ref_func, continuous, params in _MODELS
 ] + [

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from causepairs.kernels import regression as fast
-from causepairs.kernels._validation import make_folds
+from causepairs.kernels import make_folds
 from causepairs.kernels.reference import regression as ref
 from causepairs.kernels.reference import regression_metrics as ref_metrics
 from causepairs.kernels.regression_metrics import regression_metrics
@@ -40,7 +40,16 @@ def _metric_args(n, rng):
     return y, fast.oof_knn_regression(x, y, folds, 15), x
 
 
-def _model(name, fast_fn, ref_fn, make_args=_pair_args, **params):
+_BENCHED: set[str] = set()
+
+
+def _model(name, function, reference=None, make_args=_pair_args, **params):
+    """``function`` of the kernel table against ``reference`` (default: its twin of the same
+    name), both with ``params`` by keyword."""
+    fast_fn = fast.CORES[function].function
+    ref_fn = getattr(ref, reference or function)
+    _BENCHED.add(function)
+
     def run_fast(x, y, folds):
         return fast_fn(x, y, folds, **params)
 
@@ -50,29 +59,32 @@ def _model(name, fast_fn, ref_fn, make_args=_pair_args, **params):
     return BenchCase(FAMILY, name, run_fast, run_ref, make_args)
 
 
-CASES = [
-    _model("linear", fast.oof_linear, ref.oof_linear),
-    _model("poly2", fast.oof_polynomial, ref.oof_polynomial, degree=2),
-    _model("poly3", fast.oof_polynomial, ref.oof_polynomial, degree=3),
-    _model("poly5", fast.oof_polynomial, ref.oof_polynomial, degree=5),
-    _model("knn5", fast.oof_knn_regression, ref.oof_knn_regression_sklearn, _continuous_args,
-           k=5),
-    _model("knn15", fast.oof_knn_regression, ref.oof_knn_regression_sklearn, _continuous_args,
-           k=15),
-    _model("nw0.1", fast.oof_nadaraya_watson, ref.oof_nadaraya_watson, bandwidth=0.1),
-    _model("nw0.25", fast.oof_nadaraya_watson, ref.oof_nadaraya_watson, bandwidth=0.25),
-    _model("nw0.5", fast.oof_nadaraya_watson, ref.oof_nadaraya_watson, bandwidth=0.5),
-    _model("isotonic_inc", fast.oof_isotonic, ref.oof_isotonic, increasing=True),
-    _model("isotonic_dec", fast.oof_isotonic, ref.oof_isotonic, increasing=False),
-    _model("binned10", fast.oof_binned_means, ref.oof_binned_means, n_bins=10),
-    _model("binned20", fast.oof_binned_means, ref.oof_binned_means, n_bins=20),
-    _model("tree1", fast.oof_tree_regression, ref.oof_tree_regression, max_depth=1),
-    _model("tree2", fast.oof_tree_regression, ref.oof_tree_regression, max_depth=2),
-    _model("tree4", fast.oof_tree_regression, ref.oof_tree_regression, max_depth=4),
-    _model("boost100", fast.oof_boosted_stumps, ref.oof_boosted_stumps, n_rounds=100,
-           learning_rate=0.1),
-    _model("spline1e-3", fast.oof_smoothing_spline, ref.oof_smoothing_spline, lam=1e-3),
-    _model("spline1e-1", fast.oof_smoothing_spline, ref.oof_smoothing_spline, lam=1e-1),
+_MODELS = [
+    _model("linear", "oof_linear"),
+    _model("poly2", "oof_polynomial", degree=2),
+    _model("poly3", "oof_polynomial", degree=3),
+    _model("poly5", "oof_polynomial", degree=5),
+    _model("knn5", "oof_knn_regression", "oof_knn_regression_sklearn", _continuous_args, k=5),
+    _model("knn15", "oof_knn_regression", "oof_knn_regression_sklearn", _continuous_args, k=15),
+    _model("nw0.1", "oof_nadaraya_watson", bandwidth=0.1),
+    _model("nw0.25", "oof_nadaraya_watson", bandwidth=0.25),
+    _model("nw0.5", "oof_nadaraya_watson", bandwidth=0.5),
+    _model("isotonic_inc", "oof_isotonic", increasing=True),
+    _model("isotonic_dec", "oof_isotonic", increasing=False),
+    _model("binned10", "oof_binned_means", n_bins=10),
+    _model("binned20", "oof_binned_means", n_bins=20),
+    _model("tree1", "oof_tree_regression", max_depth=1),
+    _model("tree2", "oof_tree_regression", max_depth=2),
+    _model("tree4", "oof_tree_regression", max_depth=4),
+    _model("boost100", "oof_boosted_stumps", n_rounds=100, learning_rate=0.1),
+    _model("spline1e-3", "oof_smoothing_spline", lam=1e-3),
+    _model("spline1e-1", "oof_smoothing_spline", lam=1e-1),
+]
+
+# Every model of the kernel table is timed.
+assert _BENCHED == set(fast.CORES), "a model without a bench case"
+
+CASES = _MODELS + [
     BenchCase("regression metrics", "all", regression_metrics, ref_metrics.regression_metrics,
               _metric_args),
 ]

@@ -87,11 +87,9 @@ def test_bin_frequencies_match_reference_on_ties(pair):
         np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-12, equal_nan=True)
 
 
-REGRESSION_MODELS = ["oof_linear", "oof_polynomial", "oof_knn_regression",
-                     "oof_nadaraya_watson", "oof_isotonic", "oof_binned_means",
-                     "oof_tree_regression", "oof_boosted_stumps", "oof_smoothing_spline"]
-CLASSIFICATION_MODELS = ["oof_bin_frequencies", "oof_knn_classification", "oof_naive_bayes",
-                         "oof_logistic", "oof_classification_tree"]
+# every model of the kernel tables
+REGRESSION_MODELS = sorted(K.CORES)
+CLASSIFICATION_MODELS = sorted(C.CORES)
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
@@ -118,11 +116,12 @@ def test_non_finite_inputs_give_nan_predictions_for_every_model(bad, where):
 def test_knn_regression_core_never_walks_past_its_ends_on_nan(k):
     # the sorted core is called directly by the factory; with NaN distances it must stay in
     # range (under NUMBA_BOUNDSCHECK=1 in tests/test_adversarial.py this raises if not)
+    core = K.CORES["oof_knn_regression"].core
     for n in (2, 3, 12, 60):
         xs = np.full(n, np.nan)
         ys = np.arange(n, dtype=float)
         fs = (np.arange(n) % 5).astype(np.int64)
-        out = K._oof_knn_regression_sorted(xs, ys, fs, k)
+        out = core(xs, ys, fs, k)
         assert out.shape == (n,)
         xs = np.r_[np.arange(n - 1, dtype=float), np.nan]
-        K._oof_knn_regression_sorted(xs, ys, fs, k)
+        core(xs, ys, fs, k)

@@ -189,13 +189,15 @@ def test_order_and_label_invariance(model):
 
 @pytest.mark.parametrize("model", MODELS, ids=MODEL_IDS)
 def test_core_on_sorted_data(model):
-    """The private core, called as the factory does, returns the sorted-order rows."""
+    """The core of the model's CORES entry, called as the factory does, returns the
+    sorted-order rows."""
     name, params, _ = model
     x, y = make_pair("fine", 50, 3, 10)
     folds = make_folds(50, 5, 10)
     order = np.argsort(x, kind="stable")
-    core = getattr(fast, f"_{name}_sorted")
-    got = core(x[order], y[order].astype(np.int64), folds[order], 3, *params.values())
+    entry = fast.CORES[name]
+    got = entry.core(x[order], y[order].astype(np.int64), folds[order], 3,
+                     *entry.core_args(**params))
     np.testing.assert_array_equal(got, getattr(fast, name)(x, y, folds, **params)[order])
 
 
@@ -265,8 +267,11 @@ def test_invalid_arguments_raise():
         fast.oof_naive_bayes(x, y, folds[:-1])
     with pytest.raises(TypeError, match="integer fold ids"):
         fast.oof_naive_bayes(x, y, folds.astype(float))
-    with pytest.raises(ValueError, match=">= 0"):
-        fast.oof_naive_bayes(x, y, folds - 1)
+    with pytest.raises(TypeError, match="integer fold ids"):
+        fast.oof_naive_bayes(x, y, folds == 0)
+    # fold ids are only labels (the one rule of _validation.as_folds): shifted ids, same folds
+    np.testing.assert_array_equal(fast.oof_naive_bayes(x, y, folds - 1),
+                                  fast.oof_naive_bayes(x, y, folds))
     with pytest.raises(ValueError, match="one-dimensional"):
         fast.oof_naive_bayes(x[:, None], y, folds)
     with pytest.raises(ValueError, match="n_bins"):
@@ -292,7 +297,8 @@ def test_core_with_a_class_absent_from_the_data(model):
     x = np.sort(np.round(rng.standard_normal(60) * 3))
     y = (x > 0).astype(np.int64) * 2 + (x > 2)  # codes 0, 2, 3: code 1 unused
     folds = make_folds(60, 5, 12)
-    got = getattr(fast, f"_{name}_sorted")(x, y, folds, 4, *params.values())
+    entry = fast.CORES[name]
+    got = entry.core(x, y, folds, 4, *entry.core_args(**params))
     want = getattr(ref, name)(x, y, folds, **params)  # as_codes: 3 classes
     if params.get("alpha", 0.0) == 0.0:
         np.testing.assert_allclose(got[:, [0, 2, 3]], want, rtol=0, atol=atol)

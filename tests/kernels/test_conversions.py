@@ -315,15 +315,21 @@ def test_views_edge_cases():
     assert abs(z.mean()) < 1e-12 and abs(z.std() - 1) < 1e-12
 
 
-def test_sorted_cores_accept_presorted_views():
-    """The factory calls the ``_sorted`` cores with ``x[order]``; results come back sorted."""
+def test_cores_table_as_the_factory_calls_it():
+    """The factory calls each CORES entry's core with ``x[order]`` where ``sorted_input`` (the
+    result comes back sorted) and with ``x`` itself otherwise."""
     x = np.round(np.random.default_rng(2).standard_normal(50) * 3)
     order = np.argsort(x, kind="stable")
     xs = x[order]
-    np.testing.assert_array_equal(fast._equal_frequency_codes_sorted(xs, 4),
-                                  fast.equal_frequency_bins(x, 4)[order])
-    np.testing.assert_array_equal(fast._kmeans_codes_sorted(xs, 4), fast.kmeans_bins(x, 4)[order])
-    np.testing.assert_array_equal(fast._rank_uniform_sorted(xs), fast.rank_uniform(x)[order])
+    for name, entry in fast.CORES.items():
+        params = {"k": 4} if entry.params else {}
+        want = entry.function(x, **params)
+        if entry.sorted_input:
+            np.testing.assert_array_equal(entry.core(xs, *entry.core_args(**params)),
+                                          want[order], err_msg=name)
+        else:
+            np.testing.assert_array_equal(entry.core(x, *entry.core_args(**params)), want,
+                                          err_msg=name)
 
 
 def test_fast_label_coding_equals_as_codes():

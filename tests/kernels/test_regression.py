@@ -163,12 +163,13 @@ def test_order_and_labels_do_not_matter(name, params, tol):
 
 @pytest.mark.parametrize(("name", "params", "tol"), MODELS, ids=MODEL_IDS)
 def test_sorted_core_contract(name, params, tol):
-    """The private core on (xs, ys, fs) sorted by x returns the sorted-order predictions."""
+    """The core of the model's CORES entry, on (xs, ys, fs) sorted by x with the arguments the
+    entry derives from the parameters, returns the sorted-order predictions."""
     x, y = make_pair("fine", 50, 5)
     folds = make_folds(50, 4, 5)
     order = np.argsort(x, kind="stable")
-    core = getattr(K, f"_{name}_sorted")
-    got = core(x[order], y[order], folds[order], *params.values())
+    entry = K.CORES[name]
+    got = entry.core(x[order], y[order], folds[order], *entry.core_args(**params))
     np.testing.assert_array_equal(got, getattr(K, name)(x, y, folds, **params)[order])
 
 

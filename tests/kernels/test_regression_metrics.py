@@ -15,9 +15,8 @@ import numpy as np
 import pytest
 
 from causepairs.kernels.reference import regression_metrics as RM
-from causepairs.kernels.regression_metrics import (N_REGRESSION_METRICS, REGRESSION_METRIC_NAMES,
-                                                   _regression_metrics,
-                                                   _regression_metrics_sorted,
+from causepairs.kernels.regression_metrics import (CORES, N_REGRESSION_METRICS,
+                                                   REGRESSION_METRIC_NAMES, _regression_metrics,
                                                    regression_metrics)
 
 RTOL = 1e-9
@@ -152,12 +151,13 @@ def test_cores():
     np.testing.assert_array_equal(out, want)
     order = np.argsort(x, kind="stable")
     out_sorted = np.empty(N_REGRESSION_METRICS)
-    _regression_metrics_sorted(y[order], pred[order], x[order], out_sorted)
+    sorted_core = CORES["regression_metrics"].core
+    sorted_core(y[order], pred[order], x[order], out_sorted)
     np.testing.assert_allclose(out_sorted, want, rtol=1e-12, atol=1e-14)
     # The sorted core also rejects non-finite predictions (a model's NaN output).
     bad = pred[order].copy()
     bad[0] = np.nan
-    _regression_metrics_sorted(y[order], bad, x[order], out_sorted)
+    sorted_core(y[order], bad, x[order], out_sorted)
     assert np.isnan(out_sorted).all()
 
 

@@ -10,15 +10,19 @@ not crossed with the ``rank`` view, which would repeat the ``raw`` view's values
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable
 
 import numpy as np
 
 from ...kernels import classification as clf
+from ...kernels import classification_metrics as clf_metrics
 from ...kernels import regression as reg
-from ...kernels.classification_metrics import CLASSIFICATION_METRIC_NAMES, _classification_metrics
-from ...kernels.dependence import _hsic_all
-from ...kernels.regression_metrics import REGRESSION_METRIC_NAMES, _regression_metrics_sorted
+from ...kernels import regression_metrics as reg_metrics
+from ...kernels.classification_metrics import CLASSIFICATION_METRIC_NAMES
+from ...kernels.cores import KernelCore
+from ...kernels.dependence import hsic
+from ...kernels.regression_metrics import REGRESSION_METRIC_NAMES
 from ..registry import Family, register
 from ._engines import kernel_module
 
@@ -37,46 +41,55 @@ MAX_TARGET_CLASSES = 64
 
 @dataclass(frozen=True)
 class Model:
-    """One 1-D model: its sorted core and arguments for the numba engine, its public function
-    and keyword arguments (the same function in ``causepairs.kernels.reference`` for the
-    reference engine), and whether it only sees the order of its input."""
+    """One 1-D model: its entry in the kernel family's ``CORES`` table and the keyword
+    arguments of its public function. The numba engine runs the entry's sorted core with the
+    arguments the entry derives from ``kwargs``; the reference engine calls the function of the
+    same name in ``causepairs.kernels.reference`` with ``kwargs`` itself."""
 
-    core: Callable
-    args: tuple
-    function: str
+    kernel: KernelCore
     kwargs: dict
-    order_only: bool
+
+    @property
+    def function(self) -> str:
+        return self.kernel.name
+
+    @property
+    def core(self) -> Callable:
+        return self.kernel.core
+
+    @cached_property
+    def args(self) -> tuple:
+        return self.kernel.core_args(**self.kwargs)
+
+    @property
+    def order_only(self) -> bool:
+        return self.kernel.order_only
 
 
 def _regression_models() -> dict[str, Model]:
-    models = {"linear": Model(reg._oof_linear_sorted, (), "oof_linear", {}, False)}
+    def model(function, **kwargs):
+        return Model(reg.CORES[function], kwargs)
+
+    models = {"linear": model("oof_linear")}
     for degree in (2, 3, 5):
-        models[f"poly{degree}"] = Model(reg._oof_polynomial_sorted, (degree,), "oof_polynomial",
-                                        {"degree": degree}, False)
+        models[f"poly{degree}"] = model("oof_polynomial", degree=degree)
     for k in (5, 15, 50):
-        models[f"knn{k}"] = Model(reg._oof_knn_regression_sorted, (k,), "oof_knn_regression",
-                                  {"k": k}, False)
+        models[f"knn{k}"] = model("oof_knn_regression", k=k)
     for bandwidth in (0.1, 0.3, 1.0):
-        models[f"nw{bandwidth:g}"] = Model(reg._oof_nadaraya_watson_sorted, (bandwidth,),
-                                           "oof_nadaraya_watson", {"bandwidth": bandwidth},
-                                           False)
+        models[f"nw{bandwidth:g}"] = model("oof_nadaraya_watson", bandwidth=bandwidth)
     for increasing, token in ((True, "iso_inc"), (False, "iso_dec")):
-        models[token] = Model(reg._oof_isotonic_sorted, (increasing,), "oof_isotonic",
-                              {"increasing": increasing}, True)
+        models[token] = model("oof_isotonic", increasing=increasing)
     for bins in (5, 10, 20):
-        models[f"binmeans{bins}"] = Model(reg._oof_binned_means_sorted, (bins,),
-                                          "oof_binned_means", {"n_bins": bins}, True)
+        models[f"binmeans{bins}"] = model("oof_binned_means", n_bins=bins)
     for depth in (1, 2, 3, 4):
-        models[f"tree{depth}"] = Model(reg._oof_tree_regression_sorted, (depth,),
-                                       "oof_tree_regression", {"max_depth": depth}, True)
-    models["boost50"] = Model(reg._oof_boosted_stumps_sorted, (50, 0.1), "oof_boosted_stumps",
-                              {"n_rounds": 50, "learning_rate": 0.1}, True)
-    models["spline"] = Model(reg._oof_smoothing_spline_sorted, (1e-3,), "oof_smoothing_spline",
-                             {"lam": 1e-3}, False)
+        models[f"tree{depth}"] = model("oof_tree_regression", max_depth=depth)
+    models["boost50"] = model("oof_boosted_stumps", n_rounds=50, learning_rate=0.1)
+    models["spline"] = model("oof_smoothing_spline", lam=1e-3)
     return models
 
 
 REGRESSION_MODELS = _regression_models()
+_REGRESSION_METRICS_CORE = reg_metrics.CORES["regression_metrics"].core
 _REGRESSION_MEASURES = REGRESSION_METRIC_NAMES + ("resid_hsic",)
 
 
@@ -109,7 +122,7 @@ def _compute_regression(ctx, cell):
         return out
     ys = target[order]
     preds = model.core(xs, ys, ctx.sorted_folds(x, in_view), *model.args)
-    _regression_metrics_sorted(ys, preds, xs, out)
+    _REGRESSION_METRICS_CORE(ys, preds, xs, out)
     out[-1] = _residual_hsic(xs, ys - preds)
     return out
 
@@ -125,7 +138,7 @@ def _residual_hsic(xs: np.ndarray, residual: np.ndarray, reference=None) -> floa
         xs, residual = xs[keep], residual[keep]
     if reference is not None:
         return reference(xs, residual)
-    return _hsic_all(xs, residual, np.int64(RESIDUAL_HSIC_POINTS), np.bool_(False))[0]
+    return hsic(xs, residual, max_exact=RESIDUAL_HSIC_POINTS)
 
 
 register(Family(
@@ -138,26 +151,23 @@ register(Family(
 
 
 def _classification_models() -> dict[str, Model]:
+    def model(function, **kwargs):
+        return Model(clf.CORES[function], kwargs)
+
     models = {}
     for bins in (5, 10):
-        models[f"binfreq{bins}"] = Model(clf._oof_bin_frequencies_sorted, (bins, 1.0),
-                                         "oof_bin_frequencies", {"n_bins": bins, "alpha": 1.0},
-                                         True)
+        models[f"binfreq{bins}"] = model("oof_bin_frequencies", n_bins=bins, alpha=1.0)
     for k in (15, 50):
-        models[f"knnc{k}"] = Model(clf._oof_knn_classification_sorted, (k, 1.0),
-                                   "oof_knn_classification", {"n_neighbors": k, "alpha": 1.0},
-                                   False)
-    models["nb"] = Model(clf._oof_naive_bayes_sorted, (1e-9,), "oof_naive_bayes",
-                         {"var_smoothing": 1e-9}, False)
-    models["logistic"] = Model(clf._oof_logistic_sorted, (1.0,), "oof_logistic", {"C": 1.0},
-                               False)
+        models[f"knnc{k}"] = model("oof_knn_classification", n_neighbors=k, alpha=1.0)
+    models["nb"] = model("oof_naive_bayes", var_smoothing=1e-9)
+    models["logistic"] = model("oof_logistic", C=1.0)
     for depth in (2, 4):
-        models[f"ctree{depth}"] = Model(clf._oof_classification_tree_sorted, (depth,),
-                                        "oof_classification_tree", {"max_depth": depth}, True)
+        models[f"ctree{depth}"] = model("oof_classification_tree", max_depth=depth)
     return models
 
 
 CLASSIFICATION_MODELS = _classification_models()
+_CLASSIFICATION_METRICS_CORE = clf_metrics.CORES["classification_metrics"].core
 
 
 def _compute_classification(ctx, cell):
@@ -178,7 +188,7 @@ def _compute_classification(ctx, cell):
     order, xs = sorted_x
     codes_s = np.ascontiguousarray(codes[order])
     proba = model.core(xs, codes_s, ctx.sorted_folds(x, in_view), k, *model.args)
-    _classification_metrics(codes_s, proba, k, out)
+    _CLASSIFICATION_METRICS_CORE(codes_s, proba, k, out)
     return out
 
 
