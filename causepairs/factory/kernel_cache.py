@@ -32,11 +32,11 @@ _KERNELS = Path(__file__).resolve().parents[1] / "kernels"
 def cache_directory() -> Path | None:
     """Where Numba keeps causepairs' compiled kernels (it depends on ``NUMBA_CACHE_DIR`` and on
     whether the package folder is writable); None where that cannot be told."""
-    from ..kernels import dependence
+    from ..kernels import shared
 
     # Numba has no public way to ask; every kernel module of the package shares one locator
     # rule, so one dispatcher's answer holds for all of them.
-    cache = getattr(dependence._pearson, "_cache", None)
+    cache = getattr(shared.pearson_correlation, "_cache", None)
     path = getattr(cache, "_cache_path", None)
     return Path(path) if path else None
 
