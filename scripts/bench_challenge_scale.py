@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", dest="feature_set", default="full")
     p.add_argument("--n-jobs", type=int, default=2)
-    p.add_argument("--cv-folds", type=int, default=5)
+    p.add_argument("--folds", dest="cv_folds", type=int, default=5)
     p.add_argument("--workdir", type=Path, default=None,
                    help="keep the data, features and model here (default: a temporary directory)")
     return p
@@ -89,7 +89,7 @@ def main(argv=None) -> int:
             ("train", causepairs_command(
                 "train", "--pairs", pairs, "--publicinfo", info, "--target", target,
                 "--set", args.feature_set, "--features", features, "--out", model,
-                "--cv-folds", args.cv_folds, "--n-jobs", args.n_jobs, "--quiet")),
+                "--folds", args.cv_folds, "--n-jobs", args.n_jobs, "--quiet")),
         ]
         rows = []
         for name, command in steps:
