@@ -12,7 +12,7 @@ with its process tree's memory polled (``bench_memory.run_measured``):
 
 1. ``causepairs features`` with ``--set`` on ``--n-jobs`` workers (Numba kernels are compiled
    before, outside the timed run);
-2. ``causepairs train`` on those features (cross-validation with ``--cv-folds`` folds, then the
+2. ``causepairs train`` on those features (cross-validation with ``--folds`` folds, then the
    final fit).
 
 Printed: a Markdown table of wall time, pairs/s, the driver's peak RSS and the largest worker's,
