@@ -187,7 +187,17 @@ def _compute_classification(ctx, cell):
             codes, proba)
     order, xs = sorted_x
     codes_s = np.ascontiguousarray(codes[order])
-    proba = model.core(xs, codes_s, ctx.sorted_folds(x, in_view), k, *model.args)
+    fs = ctx.sorted_folds(x, in_view)
+    if model.function == "oof_knn_classification":
+        # The neighbour search depends on the input and folds only: done once per (input
+        # view, k) and replayed for each of the six target binnings (the same sums in the
+        # same order as the model's core, which runs the same two steps).
+        n_neighbors, alpha = model.args
+        plan = ctx.shared(("knn_plan", id(x), in_view, n_neighbors),
+                          lambda: clf.knn_neighbour_plan(xs, fs, n_neighbors))
+        proba = clf.knn_plan_class_shares(codes_s, fs, k, plan, alpha)
+    else:
+        proba = model.core(xs, codes_s, fs, k, *model.args)
     _CLASSIFICATION_METRICS_CORE(codes_s, proba, k, out)
     return out
 
