@@ -70,6 +70,7 @@ class PairContext:
         self.n = len(a)
         self.folds = make_folds(self.n, n_folds, fold_seed)
         self._sorted_folds: dict[tuple[str, str], np.ndarray] = {}
+        self._shared: dict[tuple, object] = {}
 
     def roles(self, direction: str) -> tuple[VariableViews, VariableViews | None]:
         """``(input, target)`` views for a direction (``A>B``: input A); ``A``/``B``: one
@@ -87,6 +88,13 @@ class PairContext:
             order, _ = variable.sorted(view)
             self._sorted_folds[key] = self.folds[order]
         return self._sorted_folds[key]
+
+    def shared(self, key: tuple, make):
+        """``make()``, computed on the first call with ``key`` and kept for the pair: work that
+        several cells need (a model's target-independent part on one input view)."""
+        if key not in self._shared:
+            self._shared[key] = make()
+        return self._shared[key]
 
 
 @dataclass

@@ -293,6 +293,213 @@ def _oof_knn_classification_sorted(xs, codes_s, fs, k, n_neighbors, alpha):
     return out
 
 
+@jit
+def _grow(buffer, size):
+    """``buffer`` copied into one twice as large (its first ``size`` entries kept)."""
+    bigger = np.empty(2 * buffer.shape[0], dtype=buffer.dtype)
+    bigger[:size] = buffer[:size]
+    return bigger
+
+
+@jit
+def _knn_plan_sorted(xs, fs, n_neighbors):
+    """The target-independent part of the kNN classifier: who the neighbours are.
+
+    The factory fits the same sorted input and folds against several target binnings; the
+    neighbour search (most of the cost) depends only on ``xs`` and ``fs``, so it is done once
+    here and :func:`_knn_plan_class_shares` replays it for each target. The walk is the one of
+    :func:`_knn_weights`, recording where that adds; for a single target the direct core is
+    faster (no recording), so :func:`oof_knn_classification` keeps it, and the tests check the
+    two give bitwise the same result.
+
+    Points with the same x value and fold have the same training set and distances, hence the
+    same prediction: they share one *query*. A query's neighbours are recorded as segments
+    ``(lo, hi, w)``: every training point (fold id != the query's fold) in ``lo..hi-1`` gets
+    weight ``w``. Training points are visited by increasing distance, a tie group at a time:
+    all points with the same distance (the own run at distance 0, or the runs just left and
+    right when equally far). A group that fits is taken whole (weight 1 per point); the group
+    that crosses the ``n_take``-th place shares the remaining weight equally among its points.
+    The segments are kept in visiting order, so replaying them adds the same weights in the
+    same order as a direct search (bitwise the same sums).
+
+    Returns ``(query_of, query_fold, query_take, seg_start, seg_lo, seg_hi, seg_w)``:
+    ``query_of[i]`` the query of point ``i``; per query its fold, its ``n_take`` (neighbours
+    wanted; <= 0 when the training set is empty) and its segments
+    ``seg_start[q]..seg_start[q + 1] - 1``. ``query_of`` is empty when no model can be fitted
+    (n < 2 or non-finite x).
+    """
+    n = xs.shape[0]
+    no_query = np.empty(0, dtype=np.int64)
+    if n < 2 or not np.isfinite(xs).all():
+        return (no_query, no_query, no_query, np.zeros(1, dtype=np.int64), no_query,
+                no_query, np.empty(0))
+    n_folds = fold_count(fs)
+    fold_size = np.zeros(n_folds, dtype=np.int64)
+    for i in range(n):
+        fold_size[fs[i]] += 1
+    starts = _run_starts(xs)
+    n_runs = starts.shape[0] - 1
+    run_of = np.empty(n, dtype=np.int64)
+    for r in range(n_runs):
+        for i in range(starts[r], starts[r + 1]):
+            run_of[i] = r
+    query_of = np.empty(n, dtype=np.int64)
+    query_fold = np.empty(n, dtype=np.int64)
+    query_take = np.empty(n, dtype=np.int64)
+    seg_start = np.empty(n + 1, dtype=np.int64)
+    capacity = max(16, 2 * n)
+    seg_lo = np.empty(capacity, dtype=np.int64)
+    seg_hi = np.empty(capacity, dtype=np.int64)
+    seg_w = np.empty(capacity)
+    stamp = np.full(n_folds, -1, dtype=np.int64)
+    stamp_query = np.empty(n_folds, dtype=np.int64)
+    n_queries = 0
+    m = 0
+    for r in range(n_runs):
+        for i in range(starts[r], starts[r + 1]):
+            fold = fs[i]
+            if stamp[fold] == r:
+                query_of[i] = stamp_query[fold]
+                continue
+            q = n_queries
+            n_queries += 1
+            stamp[fold] = r
+            stamp_query[fold] = q
+            query_of[i] = q
+            query_fold[q] = fold
+            n_take = min(n_neighbors, n - fold_size[fold])
+            query_take[q] = n_take
+            seg_start[q] = m
+            if n_take <= 0:
+                continue
+            # A query adds at most 2 segments per neighbour taken, plus the own run.
+            while m + 2 * n_take + 1 > seg_lo.shape[0]:
+                seg_lo = _grow(seg_lo, m)
+                seg_hi = _grow(seg_hi, m)
+                seg_w = _grow(seg_w, m)
+            v = xs[starts[r]]
+            taken = 0
+            # The own run (distance 0).
+            lo = starts[r]
+            hi = starts[r + 1]
+            g = 0
+            for j in range(lo, hi):
+                if fs[j] != fold:
+                    g += 1
+            if g > 0:
+                w = 1.0
+                if g > n_take:
+                    w = n_take / g
+                seg_lo[m] = lo
+                seg_hi[m] = hi
+                seg_w[m] = w
+                m += 1
+                taken = min(g, n_take)
+            pl = lo - 1
+            pr = hi
+            while taken < n_take:
+                while pl >= 0 and fs[pl] == fold:
+                    pl -= 1
+                while pr < n and fs[pr] == fold:
+                    pr += 1
+                d_l = v - xs[pl] if pl >= 0 else np.inf
+                d_r = xs[pr] - v if pr < n else np.inf
+                if d_l == np.inf and d_r == np.inf:
+                    break
+                # The group: the left run at pl if it is nearest, the right run at pr if it
+                # is nearest (both when equally far). Distances are compared as computed, so
+                # two runs whose rounded distances are equal are one tie group, as in the
+                # reference.
+                l_lo = pl + 1
+                l_hi = pl + 1
+                r_lo = pr
+                r_hi = pr
+                if d_l <= d_r:
+                    l_lo = starts[run_of[pl]]
+                    while l_lo > 0 and v - xs[l_lo - 1] == d_l:
+                        l_lo = starts[run_of[l_lo - 1]]
+                if d_r <= d_l:
+                    r_hi = starts[run_of[pr] + 1]
+                    while r_hi < n and xs[r_hi] - v == d_r:
+                        r_hi = starts[run_of[r_hi] + 1]
+                if l_hi - l_lo + r_hi - r_lo == 1:
+                    # One point (the common tie-free case): a training point, and it fits.
+                    j = l_lo if l_hi > l_lo else r_lo
+                    seg_lo[m] = j
+                    seg_hi[m] = j + 1
+                    seg_w[m] = 1.0
+                    m += 1
+                    taken += 1
+                else:
+                    g = 0
+                    for j in range(l_lo, l_hi):
+                        if fs[j] != fold:
+                            g += 1
+                    for j in range(r_lo, r_hi):
+                        if fs[j] != fold:
+                            g += 1
+                    w = 1.0
+                    if taken + g > n_take:
+                        w = (n_take - taken) / g
+                        taken = n_take
+                    else:
+                        taken += g
+                    if l_hi > l_lo:
+                        seg_lo[m] = l_lo
+                        seg_hi[m] = l_hi
+                        seg_w[m] = w
+                        m += 1
+                    if r_hi > r_lo:
+                        seg_lo[m] = r_lo
+                        seg_hi[m] = r_hi
+                        seg_w[m] = w
+                        m += 1
+                pl = l_lo - 1
+                pr = r_hi
+    seg_start[n_queries] = m
+    return (query_of, query_fold[:n_queries].copy(), query_take[:n_queries].copy(),
+            seg_start[:n_queries + 1].copy(), seg_lo[:m].copy(), seg_hi[:m].copy(),
+            seg_w[:m].copy())
+
+
+@jit
+def _knn_plan_class_shares(codes_s, fs, k, plan, alpha):
+    """Out-of-fold kNN class shares of one target from a :func:`_knn_plan_sorted` plan of the
+    same sorted input and folds: ``(w_c + alpha) / (n_take + alpha * k)`` per query, ``w_c``
+    the summed weight of the query's neighbours of class ``c``. All-NaN for n < 2, k < 2 or a
+    plan without queries (non-finite x)."""
+    query_of, query_fold, query_take, seg_start, seg_lo, seg_hi, seg_w = plan
+    n = codes_s.shape[0]
+    out = np.full((n, k), np.nan)
+    if n < 2 or k < 2 or query_of.shape[0] != n:
+        return out
+    n_queries = query_take.shape[0]
+    shares = np.empty((n_queries, k))
+    weights = np.empty(k)
+    for q in range(n_queries):
+        n_take = query_take[q]
+        if n_take <= 0:
+            for c in range(k):
+                shares[q, c] = np.nan
+            continue
+        for c in range(k):
+            weights[c] = 0.0
+        fold = query_fold[q]
+        for s in range(seg_start[q], seg_start[q + 1]):
+            w = seg_w[s]
+            for j in range(seg_lo[s], seg_hi[s]):
+                if fs[j] != fold:
+                    weights[codes_s[j]] += w
+        den = n_take + alpha * k
+        for c in range(k):
+            shares[q, c] = (weights[c] + alpha) / den
+    for i in range(n):
+        q = query_of[i]
+        for c in range(k):
+            out[i, c] = shares[q, c]
+    return out
+
+
 # --------------------------------------------------------------------------------------
 # Gaussian naive Bayes
 # --------------------------------------------------------------------------------------
@@ -1492,3 +1699,10 @@ CORES = table(
     KernelCore(oof_classification_tree, _oof_classification_tree_sorted,
                (Param("max_depth", integer(1, 16)),), order_only=True),
 )
+
+#: The kNN classifier's two steps on sorted data, for a caller that fits one input against
+#: several targets (the feature factory): ``knn_neighbour_plan(xs, fs, n_neighbors)`` once,
+#: then ``knn_plan_class_shares(codes_s, fs, k, plan, alpha)`` per target gives exactly the
+#: ``oof_knn_classification`` core's result.
+knn_neighbour_plan = _knn_plan_sorted
+knn_plan_class_shares = _knn_plan_class_shares

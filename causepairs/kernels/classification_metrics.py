@@ -5,7 +5,7 @@
 the true class codes and returns a vector in the order of :data:`CLASSIFICATION_METRIC_NAMES`.
 The private core ``_classification_metrics(codes, proba, k, out)`` fills a preallocated
 array, for the feature factory. One pass over the rows gives the confusion-matrix margins,
-log-loss and Brier score; the one-vs-rest AUCs add one sort per class column.
+log-loss and Brier score; the one-vs-rest AUCs add one (radix) sort per class column.
 
 Definitions (``q_c`` is the share of class ``c`` among the true codes, ``n_c`` its count)
 ------------------------------------------------------------------------------------------
@@ -42,6 +42,7 @@ import numpy as np
 
 from ._config import jit
 from .cores import KernelCore, table
+from .shared import argsort_radix
 
 __all__ = ["CORES", "CLASSIFICATION_METRIC_NAMES", "classification_metrics"]
 
@@ -64,84 +65,27 @@ _EPS = float(np.finfo(np.float64).eps)
 
 
 @jit
-def _sort_with_labels(keys, labels, keys_tmp, labels_tmp):
-    """Sort ``keys`` ascending in place, carrying ``labels`` along (stable).
-
-    Insertion sort on runs of 16, then bottom-up merges of (key, label) pairs. Written
-    out because Numba's generic ``np.argsort`` costs several seconds to compile.
-    """
-    n = keys.shape[0]
-    run = 16
-    for lo in range(0, n, run):
-        hi = min(lo + run, n)
-        for i in range(lo + 1, hi):
-            kv = keys[i]
-            lv = labels[i]
-            j = i - 1
-            while j >= lo and keys[j] > kv:
-                keys[j + 1] = keys[j]
-                labels[j + 1] = labels[j]
-                j -= 1
-            keys[j + 1] = kv
-            labels[j + 1] = lv
-    width = run
-    src_k, src_l, dst_k, dst_l = keys, labels, keys_tmp, labels_tmp
-    swapped = False
-    while width < n:
-        for lo in range(0, n, 2 * width):
-            mid = min(lo + width, n)
-            hi = min(lo + 2 * width, n)
-            i = lo
-            j = mid
-            t = lo
-            while i < mid and j < hi:
-                if src_k[j] < src_k[i]:
-                    dst_k[t] = src_k[j]
-                    dst_l[t] = src_l[j]
-                    j += 1
-                else:
-                    dst_k[t] = src_k[i]
-                    dst_l[t] = src_l[i]
-                    i += 1
-                t += 1
-            while i < mid:
-                dst_k[t] = src_k[i]
-                dst_l[t] = src_l[i]
-                i += 1
-                t += 1
-            while j < hi:
-                dst_k[t] = src_k[j]
-                dst_l[t] = src_l[j]
-                j += 1
-                t += 1
-        src_k, src_l, dst_k, dst_l = dst_k, dst_l, src_k, src_l
-        swapped = not swapped
-        width *= 2
-    if swapped:
-        for i in range(n):
-            keys[i] = src_k[i]
-            labels[i] = src_l[i]
-
-
-@jit
-def _ovr_auc(codes, proba, c, n_pos, col, pos, col_tmp, pos_tmp):
+def _ovr_auc(codes, proba, c, n_pos, col):
     """AUC of column ``c`` for class ``c`` vs the rest, ties counting one half.
 
     Mann-Whitney from mid-ranks: ``(R_pos - n_pos (n_pos + 1) / 2) / (n_pos n_neg)`` with
-    ``R_pos`` the sum of the (1-based, tie-averaged) ranks of the positives.
+    ``R_pos`` the sum of the (1-based, tie-averaged) ranks of the positives. The column is
+    ordered by radix sort (O(n), the metrics' main cost at k = 10 classes); only the tie
+    groups matter, and every term of ``R_pos`` is a half-integer summed exactly, so any
+    sort that keeps equal values adjacent gives the same bits.
     """
     n = codes.shape[0]
     for i in range(n):
         col[i] = proba[i, c]
-        pos[i] = 1.0 if codes[i] == c else 0.0
-    _sort_with_labels(col, pos, col_tmp, pos_tmp)
+    order = argsort_radix(col)
     rank_sum = 0.0
     a = 0
     while a < n:
         b = a + 1
-        n_here = pos[a]
-        while b < n and col[b] == col[a]:
-            n_here += pos[b]
+        n_here = 1.0 if codes[order[a]] == c else 0.0
+        while b < n and col[order[b]] == col[order[a]]:
+            if codes[order[b]] == c:
+                n_here += 1.0
             b += 1
         # positions a..b-1 (0-based) share the mid-rank (a + 1 + b) / 2
         rank_sum += n_here * (a + 1 + b) * 0.5
@@ -222,12 +166,9 @@ def _classification_metrics(codes, proba, k, out):
     w_sum = 0.0
     n_auc = 0
     col = np.empty(n)
-    pos = np.empty(n)
-    col_tmp = np.empty(n)
-    pos_tmp = np.empty(n)
     for c in range(k):
         if 0.0 < n_true[c] < nf:
-            auc = _ovr_auc(codes, proba, c, n_true[c], col, pos, col_tmp, pos_tmp)
+            auc = _ovr_auc(codes, proba, c, n_true[c], col)
             auc_sum += auc
             auc_max = max(auc_max, auc)
             auc_wsum += n_true[c] * auc

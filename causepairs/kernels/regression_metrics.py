@@ -54,6 +54,7 @@ from ._validation import all_finite, as_float_pair, as_float_vector
 from .binning import QUANTILE_EDGES, equal_frequency_bins_sorted, histogram_bins
 from .cores import KernelCore, table
 from .shared import average_ranks_by_order, entropy_of_counts, pearson_correlation
+from .shared import argsort_radix as _argsort_radix
 
 __all__ = ["CORES", "REGRESSION_METRIC_NAMES", "regression_metrics"]
 
@@ -82,47 +83,6 @@ MI_BINS = 8
 
 (_R2, _MSE, _MAE, _MEDAE, _MAXAE, _RMEAN, _VRATIO, _LOGLIK, _SKEW, _KURT, _ENTROPY,
  _R_X, _ABS_X, _ABS_XDEV, _ABS_X_SP, _ABS_XDEV_SP, _MI) = range(N_REGRESSION_METRICS)
-
-
-@jit
-def _argsort_radix(values):
-    """Stable ascending argsort of finite float64 values by LSD radix sort (8-bit digits).
-
-    The bits of a float map to an order-preserving unsigned key (negative: all bits flipped;
-    positive: sign bit set); digits on which all keys agree are skipped. O(n), and 3-5x faster
-    than Numba's ``np.argsort`` (a scalar quicksort) at n = 1,000-5,000. ``-0.0`` sorts before
-    ``0.0``; callers only rely on equal values being adjacent.
-    """
-    n = values.shape[0]
-    bits = values.view(np.uint64)
-    keys = np.empty(n, np.uint64)
-    sign = np.uint64(1) << np.uint64(63)
-    for i in range(n):
-        b = bits[i]
-        keys[i] = ~b if b & sign else b | sign
-    order = np.arange(n)
-    next_keys = np.empty(n, np.uint64)
-    next_order = np.empty(n, np.int64)
-    counts = np.empty(257, np.int64)
-    mask = np.uint64(255)
-    for byte in range(8):
-        shift = np.uint64(8 * byte)
-        counts[:] = 0
-        for i in range(n):
-            counts[((keys[i] >> shift) & mask) + 1] += 1
-        if counts.max() == n:
-            continue  # every key has the same digit here
-        for d in range(256):
-            counts[d + 1] += counts[d]
-        for i in range(n):
-            d = (keys[i] >> shift) & mask
-            pos = counts[d]
-            counts[d] += 1
-            next_keys[pos] = keys[i]
-            next_order[pos] = order[i]
-        keys, next_keys = next_keys, keys
-        order, next_order = next_order, order
-    return order
 
 
 @jit

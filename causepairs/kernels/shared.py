@@ -13,6 +13,7 @@ wrappers validate once, at the boundary: see ``_validation.py``):
 - :func:`pearson_correlation`: Pearson's r, robust to nearly constant input;
 - :func:`fold_count`: the number of fold ids of dense fold codes;
 - :func:`entropy_of_counts`: plug-in Shannon entropy of a count vector;
+- :func:`argsort_radix`: a stable ascending argsort of finite floats in O(n);
 - :func:`unsort` / :func:`run_sorted`: the sort -> sorted core -> original order round trip.
 
 Their slow twins are in ``causepairs.kernels.reference.shared``.
@@ -27,7 +28,8 @@ import numpy as np
 from ._config import jit
 
 __all__ = ["quantile_sorted", "average_ranks", "average_ranks_by_order", "mean_std",
-           "pearson_correlation", "fold_count", "entropy_of_counts", "unsort", "run_sorted"]
+           "pearson_correlation", "fold_count", "entropy_of_counts", "argsort_radix", "unsort",
+           "run_sorted"]
 
 
 @jit
@@ -173,6 +175,47 @@ def entropy_of_counts(counts, n):
         if c > 0:
             h -= c / n * (math.log(c) - logn)
     return h
+
+
+@jit
+def argsort_radix(values):
+    """Stable ascending argsort of finite float64 values by LSD radix sort (8-bit digits).
+
+    The bits of a float map to an order-preserving unsigned key (negative: all bits flipped;
+    positive: sign bit set); digits on which all keys agree are skipped. O(n), and 3-5x faster
+    than Numba's ``np.argsort`` (a scalar quicksort) at n = 1,000-5,000. ``-0.0`` sorts before
+    ``0.0``; callers only rely on equal values being adjacent.
+    """
+    n = values.shape[0]
+    bits = values.view(np.uint64)
+    keys = np.empty(n, np.uint64)
+    sign = np.uint64(1) << np.uint64(63)
+    for i in range(n):
+        b = bits[i]
+        keys[i] = ~b if b & sign else b | sign
+    order = np.arange(n)
+    next_keys = np.empty(n, np.uint64)
+    next_order = np.empty(n, np.int64)
+    counts = np.empty(257, np.int64)
+    mask = np.uint64(255)
+    for byte in range(8):
+        shift = np.uint64(8 * byte)
+        counts[:] = 0
+        for i in range(n):
+            counts[((keys[i] >> shift) & mask) + 1] += 1
+        if counts.max() == n:
+            continue  # every key has the same digit here
+        for d in range(256):
+            counts[d + 1] += counts[d]
+        for i in range(n):
+            d = (keys[i] >> shift) & mask
+            pos = counts[d]
+            counts[d] += 1
+            next_keys[pos] = keys[i]
+            next_order[pos] = order[i]
+        keys, next_keys = next_keys, keys
+        order, next_order = next_order, order
+    return order
 
 
 def unsort(res_sorted: np.ndarray, order: np.ndarray) -> np.ndarray:

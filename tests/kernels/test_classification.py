@@ -304,3 +304,39 @@ def test_core_with_a_class_absent_from_the_data(model):
         np.testing.assert_allclose(got[:, [0, 2, 3]], want, rtol=0, atol=atol)
         assert np.all(got[:, 1] == 0.0)
     np.testing.assert_allclose(got.sum(axis=1), 1.0, atol=1e-12)
+
+
+def _knn_cases():
+    """Sorted inputs with their folds: continuous, heavily tied, rounded, constant, n = 2,
+    a single fold (no training points), leave-one-out and NaN."""
+    rng = np.random.default_rng(11)
+    cases = []
+    for n, decimals, n_folds in [(300, None, 10), (200, 0, 5), (150, 1, 3), (2, None, 2),
+                                 (40, None, 1), (25, 2, 25)]:
+        x = rng.standard_normal(n)
+        if decimals is not None:
+            x = np.round(x, decimals)
+        cases.append((np.sort(x), make_folds(n, n_folds, 0) if n_folds > 1
+                      else np.zeros(n, dtype=np.int64)))
+    cases.append((np.full(30, 2.5), make_folds(30, 3, 1)))
+    nan_x = np.sort(rng.standard_normal(20))
+    nan_x[7] = np.nan
+    cases.append((nan_x, make_folds(20, 4, 2)))
+    return cases
+
+
+@pytest.mark.parametrize("n_neighbors", [1, 5, 15, 50])
+def test_knn_plan_replay_is_bitwise_the_direct_core(n_neighbors):
+    """The factory's shared neighbour plan, replayed per target, must give exactly what the
+    direct core gives (the same weights added in the same order), for several targets of
+    one input."""
+    rng = np.random.default_rng(n_neighbors)
+    for xs, fs in _knn_cases():
+        plan = fast.knn_neighbour_plan(xs, fs, n_neighbors)
+        for k in (2, 3, 7):
+            codes = rng.integers(0, k, len(xs)).astype(np.int64)
+            for alpha in (0.0, 1.0):
+                direct = fast.CORES["oof_knn_classification"].core(xs, codes, fs, k,
+                                                                   n_neighbors, alpha)
+                replayed = fast.knn_plan_class_shares(codes, fs, k, plan, alpha)
+                np.testing.assert_array_equal(replayed, direct)

@@ -21,7 +21,7 @@ from ...kernels import regression as reg
 from ...kernels import regression_metrics as reg_metrics
 from ...kernels.classification_metrics import CLASSIFICATION_METRIC_NAMES
 from ...kernels.cores import KernelCore
-from ...kernels.dependence import hsic
+from ...kernels.dependence import hsic_given_x_side, hsic_x_side
 from ...kernels.regression_metrics import REGRESSION_METRIC_NAMES
 from ..registry import Family, register
 from ._engines import kernel_module
@@ -123,7 +123,13 @@ def _compute_regression(ctx, cell):
     ys = target[order]
     preds = model.core(xs, ys, ctx.sorted_folds(x, in_view), *model.args)
     _REGRESSION_METRICS_CORE(ys, preds, xs, out)
-    out[-1] = _residual_hsic(xs, ys - preds)
+    # The input's half of the HSIC (its kernel matrix on the kept points) is the same for
+    # every fit on this view: computed once per pair, bitwise as hsic() would.
+    keep = _hsic_points(len(xs))
+    xs_kept = xs if keep is None else xs[keep]
+    x_side = ctx.shared(("hsic_x_side", id(x), in_view), lambda: hsic_x_side(xs_kept))
+    residual = ys - preds
+    out[-1] = hsic_given_x_side(xs_kept, residual if keep is None else residual[keep], x_side)
     return out
 
 
@@ -131,14 +137,18 @@ def _finite(*arrays: np.ndarray) -> bool:
     return all(bool(np.isfinite(a).all()) for a in arrays)
 
 
-def _residual_hsic(xs: np.ndarray, residual: np.ndarray, reference=None) -> float:
-    n = len(xs)
+def _hsic_points(n: int) -> np.ndarray | None:
+    """The positions (in the input's sorted order) the residual HSIC keeps; None: all."""
     if n > RESIDUAL_HSIC_POINTS:
-        keep = (np.arange(RESIDUAL_HSIC_POINTS) * n) // RESIDUAL_HSIC_POINTS
+        return (np.arange(RESIDUAL_HSIC_POINTS) * n) // RESIDUAL_HSIC_POINTS
+    return None
+
+
+def _residual_hsic(xs: np.ndarray, residual: np.ndarray, reference) -> float:
+    keep = _hsic_points(len(xs))
+    if keep is not None:
         xs, residual = xs[keep], residual[keep]
-    if reference is not None:
-        return reference(xs, residual)
-    return hsic(xs, residual, max_exact=RESIDUAL_HSIC_POINTS)
+    return reference(xs, residual)
 
 
 register(Family(
@@ -187,7 +197,17 @@ def _compute_classification(ctx, cell):
             codes, proba)
     order, xs = sorted_x
     codes_s = np.ascontiguousarray(codes[order])
-    proba = model.core(xs, codes_s, ctx.sorted_folds(x, in_view), k, *model.args)
+    fs = ctx.sorted_folds(x, in_view)
+    if model.function == "oof_knn_classification":
+        # The neighbour search depends on the input and folds only: done once per (input
+        # view, k) and replayed for each of the six target binnings (the same sums in the
+        # same order as the model's core, which runs the same two steps).
+        n_neighbors, alpha = model.args
+        plan = ctx.shared(("knn_plan", id(x), in_view, n_neighbors),
+                          lambda: clf.knn_neighbour_plan(xs, fs, n_neighbors))
+        proba = clf.knn_plan_class_shares(codes_s, fs, k, plan, alpha)
+    else:
+        proba = model.core(xs, codes_s, fs, k, *model.args)
     _CLASSIFICATION_METRICS_CORE(codes_s, proba, k, out)
     return out
 
