@@ -32,13 +32,9 @@ _KERNELS = Path(__file__).resolve().parents[1] / "kernels"
 def cache_directory() -> Path | None:
     """Where Numba keeps causepairs' compiled kernels (it depends on ``NUMBA_CACHE_DIR`` and on
     whether the package folder is writable); None where that cannot be told."""
-    from ..kernels import shared
+    from ..kernels import numba_cache_directory
 
-    # Numba has no public way to ask; every kernel module of the package shares one locator
-    # rule, so one dispatcher's answer holds for all of them.
-    cache = getattr(shared.pearson_correlation, "_cache", None)
-    path = getattr(cache, "_cache_path", None)
-    return Path(path) if path else None
+    return numba_cache_directory()
 
 
 def cache_identity(feature_set: FeatureSet) -> dict:

@@ -40,3 +40,10 @@ def jit(func=None, **overrides):
     if func is None:
         return lambda f: numba.njit(**options)(f)
     return numba.njit(**options)(func)
+
+
+# Before any kernel module defines a kernel: Numba's cache must not serve machine code compiled
+# from sources that have changed since (see _cache_guard).
+from ._cache_guard import drop_stale_cache  # noqa: E402
+
+drop_stale_cache()
