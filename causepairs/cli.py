@@ -480,7 +480,9 @@ def _feature_matrix(args, feature_set, ids, summary=None, publicinfo=None):
     if getattr(args, "features", None) is not None:
         if not args.features.exists():
             raise CausepairsError(f"{args.features}: no such feature file")
-        matrix = pd.read_parquet(args.features)
+        from .parts import read_features
+
+        matrix = read_features(args.features)
         if list(matrix.columns) != list(feature_set.columns):
             raise CausepairsError(
                 f"{args.features}: its columns are not those of feature set "

@@ -10,7 +10,8 @@ Layout of a store ``features.parquet/``::
     .lock                 held (``flock``) while a process has the store open
 
 ``pandas.read_parquet("features.parquet")`` reads the whole directory (files starting with
-``.`` or ``_`` are skipped by pyarrow), in part order up to part 99,999;
+``.`` or ``_`` are skipped by pyarrow), in part order up to part 99,999; :func:`read_features`
+gives the same frame in a fraction of the memory (for wide feature sets);
 :meth:`PartStore.read` reads in part order always and checks that nothing is missing.
 
 A part is written to a temporary file in the same directory, flushed to disk and renamed over
@@ -549,6 +550,34 @@ class PartStore:
             raise CausepairsError(f"{self.path}: row {duplicate!r} is in more than one part; "
                                   f"{_HINT}")
         return frame
+
+
+def read_features(path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A Parquet feature file, or a part store, as one DataFrame: what
+    ``pandas.read_parquet(path, columns=columns)`` returns, in a fraction of its memory.
+
+    A store of a wide set holds more metadata than values (the full set's 13,366 columns in
+    parts of 32 pairs: 10 MB of footer per part, for 1.7 MB of values), and pandas'
+    whole-directory read keeps every part's metadata at once: 11.6 GB to read the 216 MB of
+    values of 4,050 pairs. Reading a part at a time: 1.1 GB. Parts are read in name order
+    (chunk order), skipping names that start with ``.`` or ``_`` as pyarrow does.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        return pd.read_parquet(path, columns=columns)
+    files = sorted(p for p in path.iterdir()
+                   if p.suffix == ".parquet" and not p.name.startswith((".", "_")))
+    if not files:
+        return pd.read_parquet(path, columns=columns)
+    frames = []
+    for file in files:
+        try:
+            table = pq.read_table(file, columns=columns, use_pandas_metadata=True)
+        except (OSError, pa.ArrowException) as exc:
+            raise CausepairsError(f"{file} cannot be read ({exc})") from None
+        frames.append(table.to_pandas())
+        del table
+    return pd.concat(frames) if len(frames) > 1 else frames[0]
 
 
 def read_store_facts(path) -> tuple[dict, dict[int, str | None]] | None:

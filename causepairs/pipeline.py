@@ -60,6 +60,7 @@ from . import __version__
 from .defaults import FEATURE_CHUNK_SIZE, FOLDS, GROUP_FOLDS, n_jobs_problem, resolve_n_jobs
 from .errors import CausepairsError
 from .io import atomic_path
+from .parts import read_features
 
 __all__ = ["DataSpec", "PipelineError", "PipelineSpec", "PipelineResult", "RunContext",
            "RunResults", "STEPS", "Step", "builtin_pipelines", "load_pipeline", "run_pipeline"]
@@ -829,7 +830,7 @@ def compute_features(context: RunContext) -> None:
                       data.pairs, data.publicinfo, total, data.spec.name)
         results.features[data.spec.name] = (out, key)
 
-    results.X = pd.read_parquet(results.features["train"][0])
+    results.X = read_features(results.features["train"][0])
     results.target = results.train_target.loc[results.X.index]
     results.groups = pd.DataFrame(index=results.X.index)
     if spec.group_by:
@@ -956,7 +957,7 @@ def predict_heldout(context: RunContext) -> None:
 
     def predict():
         columns = list(model.feature_set.columns)
-        rows = pd.read_parquet(features, columns=columns)[columns]
+        rows = read_features(features, columns=columns)[columns]
         scores = pd.Series(model.predict(rows), index=rows.index)
         write_submission(submission, scores)
         return {"n_pairs": int(len(scores))}
@@ -999,7 +1000,7 @@ def score_benchmarks(context: RunContext) -> None:
                            context.spec.chunk_size, feature_code_identity(feature_set))
         _extract_step(context, f"features:benchmark:{bench.name}", key, out, feature_set,
                       list(bench.pairs), bench.publicinfo(), len(bench), bench.name)
-        features = pd.read_parquet(out, columns=columns)[columns]
+        features = read_features(out, columns=columns)[columns]
         ids = [p.sample_id for p in bench.pairs]
         scores.append(pd.Series(model.predict(features.loc[ids]), index=ids))
     results.benchmark_scores = pd.concat(scores)

@@ -36,6 +36,7 @@ from .calibration import CALIBRATION_FILE, Calibration, write_calibration_report
 from .tables import CARD_FILE, read_card
 from .errors import CausepairsError
 from .io import atomic_path
+from .parts import read_features
 
 __all__ = ["CARD_FORMAT_VERSION", "PACKAGE_MODEL_DIR", "build_pretrained", "calibrate_run",
            "format_card", "shipped_files"]
@@ -87,8 +88,8 @@ def calibrate_run(result, spec, *, log=print) -> tuple[Calibration, dict]:
         raise CausepairsError(f"{spec.source}: [data.heldout] needs a target to calibrate on")
     target = read_target(target_path)["Target"]
     columns = list(model.feature_set.columns)
-    features = pd.read_parquet(result.out / "features" / f"{spec.heldout.name}.parquet",
-                               columns=columns)[columns]
+    features = read_features(result.out / "features" / f"{spec.heldout.name}.parquet",
+                             columns=columns)[columns]
     scores = pd.Series(model.predict(features), index=features.index)
     target = target.loc[scores.index]
     scored = np.isfinite(scores.to_numpy())

@@ -62,6 +62,24 @@ def test_round_trip_keeps_order_dtypes_and_index(tmp_path):
         ".lock", MANIFEST_NAME, "part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
 
 
+def test_read_features_is_pandas_read_parquet_part_by_part(tmp_path):
+    out = tmp_path / "features.parquet"
+    with PartStore(out, MANIFEST) as store:
+        for index in (1, 0, 2):
+            store.write(index, chunk_frame(index))
+        store.complete(3)
+    (out / ".part-00003.parquet.tmp").write_bytes(b"torn write")   # skipped, as pyarrow does
+    for columns in (None, COLUMNS[3:5]):
+        _assert_same(parts.read_features(out, columns=columns),
+                     pd.read_parquet(out, columns=columns))
+    single = tmp_path / "one.parquet"
+    chunk_frame(0).to_parquet(single)
+    _assert_same(parts.read_features(single), pd.read_parquet(single))
+    (out / "part-00004.parquet").write_bytes(b"not parquet")
+    with pytest.raises(CausepairsError, match="part-00004.parquet cannot be read"):
+        parts.read_features(out)
+
+
 def test_frames_that_are_not_one_numeric_block_round_trip_too(tmp_path):
     mixed = pd.DataFrame({"x": np.float32([1.5, np.nan]), "n": [1, 2], "label": ["a", "b"]},
                          index=pd.Index(["s1", "s2"], name="SampleID"))
