@@ -413,7 +413,7 @@ def _add_train(sub) -> None:
     p.add_argument("--out", type=Path, required=True, metavar="MODEL_DIR")
     p.add_argument("--features", type=Path, metavar="F.parquet",
                    help="features already computed with `causepairs features` for these pairs")
-    p.add_argument("--formulation", choices=("regression", "multiclass", "binary_pair"),
+    p.add_argument("--formulation", choices=("regression", "multiclass", "binary_pair", "two_part"),
                    default="regression",
                    help="how LightGBM models the target (default: regression; the three tie "
                         "by cross-validation grouped by generator family, regression is the "

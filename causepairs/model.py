@@ -8,7 +8,7 @@ learned per-row function ``g`` is turned into a score with
 
 so that ``score(B, A) == -score(A, B)`` holds bit for bit (the 2013 winner's f(A,B) - f(B,A)).
 
-Three formulations of ``g`` are offered:
+Four formulations are offered:
 
 ``"regression"``
     one LightGBM regressor on the target in {-1, 0, 1}; ``g`` is its prediction.
@@ -16,6 +16,12 @@ Three formulations of ``g`` are offered:
     one 3-class LightGBM classifier; ``g = P(1) - P(-1)``.
 ``"binary_pair"``
     two binary classifiers (A->B vs rest, B->A vs rest); ``g = p(A->B) - p(B->A)``.
+``"two_part"``
+    two questions, as the 2013 winner (jarfo) asked them: is there a causal link at all (a
+    binary classifier on every pair, made symmetric: ``link = (p(A,B) + p(B,A)) / 2``), and
+    which way does it go (a regressor on the causal pairs only, target +-1, made antisymmetric
+    as above); ``score = link * way``. The direction part never sees a confounded or
+    independent pair, so its splits serve only the direction; ``sign(score)`` is its sign.
 
 A fitted model saves to a directory of LightGBM text models plus ``metadata.json`` (no
 pickle) and loads back with checks of file hashes, causepairs version and feature set.
@@ -77,7 +83,9 @@ __all__ = ["DEFAULT_FORMULATION", "FORMULATIONS", "PARAMETERS", "CausalDirection
            "train_model"]
 
 #: The ways of turning LightGBM outputs into a per-row direction score.
-FORMULATIONS = ("regression", "multiclass", "binary_pair")
+FORMULATIONS = ("regression", "multiclass", "binary_pair", "two_part")
+#: LightGBM boosters (model files) each formulation fits.
+_BOOSTERS = {"regression": 1, "multiclass": 1, "binary_pair": 2, "two_part": 2}
 #: Chosen by cross-validation grouped by generator family (left-out mechanism and noise
 #: families), the estimate closest to unseen real pairs. On fast-set features of 600-1,000
 #: generated pairs, the mean grouped AUC of multiclass minus that of regression was +0.0037,
@@ -194,7 +202,7 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
     feature_set : FeatureSet, str or path
         The feature set whose columns the model reads; supplies the A<->B mirror mapping. A
         built-in name (``"fast"``, the default) or a ``.toml`` path is loaded by ``fit``.
-    formulation : {"regression", "multiclass", "binary_pair"}
+    formulation : {"regression", "multiclass", "binary_pair", "two_part"}
         How LightGBM models the target (see the module docstring); default
         :data:`DEFAULT_FORMULATION`.
     n_estimators : int
@@ -223,7 +231,8 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
     feature_set_ : FeatureSet
         The loaded feature set the model was fitted (or saved) with.
     boosters_ : list of lightgbm.Booster
-        One booster (``"regression"``, ``"multiclass"``) or two (``"binary_pair"``).
+        One booster (``"regression"``, ``"multiclass"``) or two (``"binary_pair"``;
+        ``"two_part"``: the link classifier, then the direction regressor).
     n_pairs_ : int
         Pairs seen in ``fit`` (before mirror augmentation).
     class_counts_ : dict
@@ -359,16 +368,25 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
         rows = np.vstack([matrix, feature_set.mirror(matrix)])
         labels = np.concatenate([target, -target])
         names = [f"f{i}" for i in range(matrix.shape[1])]
+        everything = slice(None)
         if self.formulation == "regression":
-            jobs = [({"objective": "regression"}, labels.astype(np.float64))]
+            jobs = [({"objective": "regression"}, everything, labels.astype(np.float64))]
         elif self.formulation == "multiclass":
-            jobs = [({"objective": "multiclass", "num_class": 3}, (labels + 1).astype(np.float64))]
+            jobs = [({"objective": "multiclass", "num_class": 3}, everything,
+                     (labels + 1).astype(np.float64))]
+        elif self.formulation == "binary_pair":
+            jobs = [({"objective": "binary"}, everything, (labels == 1).astype(np.float64)),
+                    ({"objective": "binary"}, everything, (labels == -1).astype(np.float64))]
         else:
-            jobs = [({"objective": "binary"}, (labels == 1).astype(np.float64)),
-                    ({"objective": "binary"}, (labels == -1).astype(np.float64))]
+            causal = labels != 0
+            if not causal.any():
+                raise ValueError("y: the two_part formulation needs causal pairs (target 1 or "
+                                 "-1) to learn the direction from; all targets are 0")
+            jobs = [({"objective": "binary"}, everything, causal.astype(np.float64)),
+                    ({"objective": "regression"}, causal, labels[causal].astype(np.float64))]
         boosters = []
-        for extra, label in jobs:
-            data = _lightgbm().Dataset(rows, label=label, feature_name=names,
+        for extra, chosen, label in jobs:
+            data = _lightgbm().Dataset(rows[chosen], label=label, feature_name=names,
                                params={"verbose": -1}, free_raw_data=True)
             booster = _lightgbm().train({**params, **extra}, data,
                                         num_boost_round=self.n_estimators)
@@ -389,15 +407,17 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
                                                 "call fit first")
 
     def _row_scores(self, matrix: np.ndarray) -> np.ndarray:
-        """The un-antisymmetrised per-row score ``g``."""
+        """The un-antisymmetrised per-row score ``g`` (one column per part for two_part)."""
         threads = resolve_n_jobs(self.n_jobs)
-        outputs = [b.predict(matrix, num_threads=threads) for b in self.boosters_]
+        outputs = [np.asarray(b.predict(matrix, num_threads=threads), dtype=np.float64)
+                   for b in self.boosters_]
         if self.formulation == "regression":
-            return np.asarray(outputs[0], dtype=np.float64)
+            return outputs[0]
         if self.formulation == "multiclass":
-            proba = np.asarray(outputs[0], dtype=np.float64)
-            return proba[:, 2] - proba[:, 0]
-        return np.asarray(outputs[0], dtype=np.float64) - np.asarray(outputs[1], dtype=np.float64)
+            return outputs[0][:, 2] - outputs[0][:, 0]
+        if self.formulation == "two_part":
+            return np.column_stack(outputs)
+        return outputs[0] - outputs[1]
 
     def predict(self, X) -> np.ndarray:
         """Direction scores: large positive = A->B, large negative = B->A.
@@ -421,6 +441,11 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
         # +-1), so swapping A and B swaps the two halves and a - b becomes exactly -(b - a).
         both = self._row_scores(np.vstack([matrix, self.feature_set_.mirror(matrix)]))
         forward, backward = both[:len(matrix)], both[len(matrix):]
+        if self.formulation == "two_part":
+            # a + b == b + a and a - b == -(b - a) bitwise: link symmetric, way antisymmetric.
+            link = (forward[:, 0] + backward[:, 0]) * 0.5
+            way = (forward[:, 1] - backward[:, 1]) * 0.5
+            return link * way
         return (forward - backward) * 0.5
 
     def score(self, X, y, sample_weight=None) -> float:
@@ -616,8 +641,7 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
                 f"{feature_set.hash})")
 
         model = cls(feature_set, **params)
-        if model.formulation not in FORMULATIONS or len(texts) != (
-                2 if model.formulation == "binary_pair" else 1):
+        if model.formulation not in FORMULATIONS or len(texts) != _BOOSTERS[model.formulation]:
             raise ModelLoadError(f"{meta_path}: formulation {model.formulation!r} does not "
                                  f"match its {len(texts)} model file(s)")
         try:

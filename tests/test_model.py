@@ -110,6 +110,23 @@ def test_fit_is_deterministic(feature_set, data):
     assert np.array_equal(first, second)
 
 
+def test_two_part_learns_the_direction_from_causal_pairs_only(feature_set, data, fitted):
+    X, y = data
+    two_part = fitted["two_part"]
+    # Its direction booster is exactly the regression model of the causal pairs alone: the
+    # confounded and independent pairs never reach it.
+    causal = (y != 0).to_numpy()
+    alone = CausalDirectionModel(feature_set, "regression", **SMALL).fit(X[causal], y[causal])
+    assert two_part.boosters_[1].model_to_string() == alone.boosters_[0].model_to_string()
+    # score = link * way, with link a probability: the sign is the direction part's own.
+    score = two_part.predict(X)
+    assert np.array_equal(np.sign(score), np.sign(alone.predict(X)))
+    link = two_part.boosters_[0].predict(X.to_numpy(np.float64))
+    assert ((link > 0) & (link < 1)).all()
+    with pytest.raises(ValueError, match="needs causal pairs"):
+        CausalDirectionModel(feature_set, "two_part", **SMALL).fit(X, y * 0)
+
+
 @pytest.mark.parametrize("formulation", FORMULATIONS)
 def test_save_load_round_trip_is_bitwise(feature_set, data, fitted, formulation, tmp_path):
     X, y = data
@@ -128,7 +145,8 @@ def test_save_load_round_trip_is_bitwise(feature_set, data, fitted, formulation,
     assert meta["training"] == {"n_pairs": len(y), "class_counts": {
         str(v): int((y == v).sum()) for v in (-1, 0, 1)}}
     assert meta["cv_scores"] == {"auc": 0.7}
-    expected = ["model.txt"] if formulation != "binary_pair" else ["model-0.txt", "model-1.txt"]
+    expected = (["model-0.txt", "model-1.txt"] if formulation in ("binary_pair", "two_part")
+                else ["model.txt"])
     assert sorted(meta["model_files"]) == expected
     assert loaded.get_params()["n_estimators"] == SMALL["n_estimators"]
 
