@@ -415,9 +415,10 @@ def _add_train(sub) -> None:
                    help="features already computed with `causepairs features` for these pairs")
     p.add_argument("--formulation", choices=("regression", "multiclass", "binary_pair", "two_part"),
                    default="regression",
-                   help="how LightGBM models the target (default: regression; the three tie "
+                   help="how LightGBM models the target (default: regression; the four tie "
                         "by cross-validation grouped by generator family, regression is the "
-                        "cheapest)")
+                        "cheapest; two_part: a link model times a direction model trained on "
+                        "the causal pairs only)")
     # --cv-folds: the name before 0.x, kept so that scripts keep working (same flag).
     p.add_argument("--folds", "--cv-folds", dest="folds", type=_positive_int, default=FOLDS,
                    metavar="K",

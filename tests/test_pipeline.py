@@ -196,7 +196,7 @@ def test_builtin_pipelines_load():
     assert demo.feature_set == "fast" and full.feature_set == "full"
     for spec in (demo, full):
         assert spec.select_by == "grouped" and spec.heldout is not None
-        assert set(spec.candidates) == {"regression", "multiclass", "binary_pair"}
+        assert set(spec.candidates) == {"regression", "multiclass", "binary_pair", "two_part"}
 
 
 def test_cli_train_and_the_pipeline_make_the_same_model(finished, tmp_path):
