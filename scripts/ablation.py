@@ -18,7 +18,13 @@ Usage::
 
 Scores of several LightGBM seeds are averaged (each standardised first) to take the model's own
 randomness out of the comparison; what is left is the noise of the sets themselves: about 0.04
-per synthetic set of 100 pairs and 0.08 on Lisbon's 37 sources.
+per synthetic set of 100 pairs and 0.08 on Lisbon's 37 sources. With ``--per-seed`` each seed's
+model is scored on its own instead, and the table gives the mean of those scores and their
+standard deviation (``sd`` columns): the spread a single shipped model is drawn from.
+
+The training draw matters as much as the model's seed: run the same variants on a second
+generated set (another ``--train``/``--features``, or ``--skip-pairs`` to take a later slice of
+one large set) before trusting a difference.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from causepairs.factory.spec import load_feature_set
 from causepairs.io import read_target
 from causepairs.metrics import direction_accuracy, direction_auc
 from causepairs.model import CausalDirectionModel, cross_validate_model
+from causepairs.parts import read_features
 
 #: Families of fitted models (the factory's combinatorial bulk).
 FITTED_FAMILIES = ("regression", "classification")
@@ -75,14 +82,33 @@ def blank(frame: pd.DataFrame, keep: list[str]) -> pd.DataFrame:
     return out
 
 
-def averaged_scores(feature_set, X, y, X_eval, seeds: int, params: dict) -> np.ndarray:
-    total = np.zeros(len(X_eval))
+def seed_scores(feature_set, X, y, X_eval, seeds: int, params: dict):
+    """Each LightGBM seed's direction scores of ``X_eval``, one array per seed."""
     for seed in range(seeds):
         model = CausalDirectionModel(feature_set, random_state=seed, **params).fit(X, y)
-        score = model.predict(X_eval)
+        yield model.predict(X_eval)
+
+
+def averaged_scores(feature_set, X, y, X_eval, seeds: int, params: dict) -> np.ndarray:
+    total = np.zeros(len(X_eval))
+    for score in seed_scores(feature_set, X, y, X_eval, seeds, params):
         spread = float(np.std(score))
         total += score / spread if spread > 0 else score
     return total / seeds
+
+
+def suite_scores(truth: dict, score: pd.Series) -> dict:
+    """Accuracy and AUC per benchmark set, and the mean over the equally weighted sets."""
+    row, equal_weight = {}, []
+    for name, (gt, weights, ids) in truth.items():
+        s = score.loc[ids].to_numpy()
+        row[name] = direction_accuracy(gt, s, weights)
+        row[f"{name} AUC"] = direction_auc(gt, s, weights)
+        if weights is None:
+            equal_weight.append(name)
+    row["mean"] = np.mean([row[n] for n in equal_weight])
+    row["mean AUC"] = np.nanmean([row[f"{n} AUC"] for n in equal_weight])
+    return row
 
 
 def grouped_cv_auc(feature_set, X, y, recipes: pd.DataFrame, params: dict) -> float:
@@ -124,6 +150,8 @@ def main(argv=None) -> int:
                         help="generated data folder (PREFIX_target.csv, PREFIX_recipes.csv)")
     parser.add_argument("--prefix", default="train")
     parser.add_argument("--features", type=Path, required=True, help="its features (Parquet)")
+    parser.add_argument("--skip-pairs", type=int, default=0,
+                        help="leave out the first N training pairs (another training draw)")
     parser.add_argument("--n-pairs", type=int,
                         help="use only the first N training pairs (a learning curve)")
     parser.add_argument("--bench", type=Path, nargs="+", required=True, help="benchmark folders")
@@ -132,6 +160,8 @@ def main(argv=None) -> int:
     parser.add_argument("--set", dest="feature_set", default="fast")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--per-seed", action="store_true",
+                        help="score each seed's model on its own: mean and sd over seeds")
     parser.add_argument("--direction-only", action="store_true",
                         help="train on the causal pairs only (target +-1)")
     parser.add_argument("--ordinary-cv", action="store_true")
@@ -150,7 +180,7 @@ def main(argv=None) -> int:
     for item in args.param:
         name, _, value = item.partition("=")
         params[name] = float(value) if "." in value else int(value) if value.lstrip("-").isdigit() else value
-    X = pd.read_parquet(args.features).loc[:, columns]
+    X = read_features(args.features).loc[:, columns].iloc[args.skip_pairs:]
     if args.n_pairs is not None:
         X = X.iloc[:args.n_pairs]
     y = read_target(args.train / f"{args.prefix}_target.csv").loc[X.index, "Target"]
@@ -176,17 +206,18 @@ def main(argv=None) -> int:
         started = time.perf_counter()
         keep = [c for c in columns if VARIANTS[variant](families[c])]
         Xv, Bv = blank(X, keep), blank(B, keep)
-        score = pd.Series(averaged_scores(feature_set, Xv, y, Bv, args.seeds, params), index=B.index)
-        row = {"pairs": len(X), "columns": len(keep)}
-        equal_weight = []
-        for name, (gt, weights, ids) in truth.items():
-            s = score.loc[ids].to_numpy()
-            row[name] = direction_accuracy(gt, s, weights)
-            row[f"{name} AUC"] = direction_auc(gt, s, weights)
-            if weights is None:
-                equal_weight.append(name)
-        row["mean"] = np.mean([row[n] for n in equal_weight])
-        row["mean AUC"] = np.nanmean([row[f"{n} AUC"] for n in equal_weight])
+        if args.per_seed:
+            per_seed = [suite_scores(truth, pd.Series(score, index=B.index))
+                        for score in seed_scores(feature_set, Xv, y, Bv, args.seeds, params)]
+            row = {k: float(np.mean([r[k] for r in per_seed])) for k in per_seed[0]}
+            row.update({f"{k} sd": float(np.std([r[k] for r in per_seed], ddof=1))
+                        for k in per_seed[0] if k == "mean" or truth.get(k, (0, None))[1] is not None}
+                       if args.seeds > 1 else {})
+        else:
+            score = pd.Series(averaged_scores(feature_set, Xv, y, Bv, args.seeds, params),
+                              index=B.index)
+            row = suite_scores(truth, score)
+        row = {"pairs": len(X), "columns": len(keep), **row}
         if not args.no_grouped_cv:
             row["grouped CV AUC"] = grouped_cv_auc(feature_set, Xv, y, recipes, params)
         if args.ordinary_cv:
@@ -203,7 +234,8 @@ def main(argv=None) -> int:
                                                  and truth[n][1] is None]
     weighted = [n for n in truth if truth[n][1] is not None]
     shown = (["pairs", "columns"] + equal + ["mean", "mean AUC"]
-             + [c for n in weighted for c in (n, f"{n} AUC")]
+             + [c for c in ["mean sd"] if c in table.columns]
+             + [c for n in weighted for c in (n, f"{n} AUC", f"{n} sd") if c in table.columns]
              + [c for c in ("grouped CV AUC", "CV AUC", "seconds") if c in table.columns])
     table = table.astype(float)
     table[["pairs", "columns"]] = table[["pairs", "columns"]].astype(int)
