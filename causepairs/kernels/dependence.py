@@ -50,6 +50,7 @@ __all__ = [
     "distance_correlation",
     "hsic",
     "normalized_hsic",
+    "hsic_and_normalized",
     "mutual_info_binned",
     "mutual_info_ksg",
     "chi_square",
@@ -719,14 +720,18 @@ def _hsic_given_x_side(x, y, x_side):
 
 
 @jit
-def _count_gaps_leq(xs, t):
-    """Number of pairs i < j with xs[j] - xs[i] <= t, for ``xs`` sorted ascending (O(n)).
+def _gap_census(xs, t):
+    """For ``xs`` sorted ascending: the number of pairs i < j with xs[j] - xs[i] <= t, the
+    largest such gap (-inf if none) and the smallest gap above t (+inf if none), in O(n).
 
     Rounded subtraction is monotone, so for fixed i the condition holds on a prefix of j and
-    the prefix end never moves left as i grows: one two-pointer sweep.
+    the prefix end never moves left as i grows: one two-pointer sweep, where row i's largest
+    gap <= t and smallest gap > t sit on either side of its prefix end.
     """
     n = len(xs)
     count = 0
+    below = -np.inf
+    above = np.inf
     j = 0
     for i in range(n):
         if j < i + 1:
@@ -734,51 +739,70 @@ def _count_gaps_leq(xs, t):
         while j < n and xs[j] - xs[i] <= t:
             j += 1
         count += j - i - 1
-    return count
+        if j > i + 1:
+            below = max(below, xs[j - 1] - xs[i])
+        if j < n:
+            above = min(above, xs[j] - xs[i])
+    return count, below, above
+
+
+#: :func:`_kth_gaps` sorts the candidate gaps once at most this many are left: a sweep costs
+#: about as much as sorting 64 values, so shorter lists are not worth more sweeps.
+_KTH_GAP_SORT_MAX = 64
 
 
 @jit
-def _kth_gap(xs, k, lo, count_lo):
-    """The k-th smallest (1-based) of the pairwise gaps xs[j] - xs[i], i < j, ``xs`` sorted.
+def _kth_gaps(xs, k, second, lo, count_lo, above_lo):
+    """The k-th and (k + ``second``)-th smallest (1-based) of the pairwise gaps
+    xs[j] - xs[i], i < j, ``xs`` sorted, as a pair (equal when ``second`` is 0).
 
-    ``lo`` is a value with ``count_lo = #gaps <= lo < k``. Bisects on the value, counting in
-    O(n) per step, until at most n gaps lie in (lo, hi]; those are then collected and sorted.
-    If (lo, hi] cannot be split further every remaining candidate equals hi. Exact: the result
-    is one of the gaps, bit for bit. O(n log(range/resolution)), typically ~10-20 sweeps.
+    ``lo`` is a value with ``count_lo = #gaps <= lo < k`` and ``above_lo`` the smallest gap
+    above it. Bisects on the value, counting in O(n) per step (:func:`_gap_census`), and
+    keeps both ends of the bracket (lo, hi] tight: ``hi`` drops to the largest gap below the
+    cut, ``above_lo`` rises to the smallest gap above it. It stops when every candidate
+    equals ``hi`` (``above_lo == hi``: ties end the search at once), when a cut falls
+    between the two wanted gaps (they are then the gaps either side of it), or when at most
+    :data:`_KTH_GAP_SORT_MAX` candidates are left, which are collected and sorted. Exact:
+    the results are gaps, bit for bit. O(n log(range/resolution)), typically ~10 sweeps.
     """
     n = len(xs)
+    k_top = k + second
     hi = xs[n - 1] - xs[0]
     count_hi = n * (n - 1) // 2
-    while True:
-        if count_hi - count_lo <= n:
-            buf = np.empty(count_hi - count_lo)
-            used = 0
-            j_lo = 0
-            j_hi = 0
-            for i in range(n):
-                if j_lo < i + 1:
-                    j_lo = i + 1
-                while j_lo < n and xs[j_lo] - xs[i] <= lo:
-                    j_lo += 1
-                if j_hi < j_lo:
-                    j_hi = j_lo
-                while j_hi < n and xs[j_hi] - xs[i] <= hi:
-                    j_hi += 1
-                for j in range(j_lo, j_hi):
-                    buf[used] = xs[j] - xs[i]
-                    used += 1
-            buf = np.sort(buf[:used])
-            return buf[k - count_lo - 1]
+    while count_hi - count_lo > _KTH_GAP_SORT_MAX:
+        if above_lo == hi:
+            return hi, hi
         mid = lo + 0.5 * (hi - lo)
         if mid <= lo or mid >= hi:
-            return hi
-        c = _count_gaps_leq(xs, mid)
-        if c >= k:
-            hi = mid
+            return hi, hi
+        c, below, above = _gap_census(xs, mid)
+        if c >= k_top:
+            hi = below  # no gap in (below, mid]: the same count, a tighter bracket
             count_hi = c
-        else:
+        elif c < k:
             lo = mid
             count_lo = c
+            above_lo = above
+        else:  # c == k < k_top: the k-th gap is the largest <= mid, the next the smallest above
+            return below, above
+    buf = np.empty(count_hi - count_lo)
+    used = 0
+    j_lo = 0
+    j_hi = 0
+    for i in range(n):
+        if j_lo < i + 1:
+            j_lo = i + 1
+        while j_lo < n and xs[j_lo] - xs[i] <= lo:
+            j_lo += 1
+        if j_hi < j_lo:
+            j_hi = j_lo
+        while j_hi < n and xs[j_hi] - xs[i] <= hi:
+            j_hi += 1
+        for j in range(j_lo, j_hi):
+            buf[used] = xs[j] - xs[i]
+            used += 1
+    buf = np.sort(buf[:used])
+    return buf[k - count_lo - 1], buf[k_top - count_lo - 1]
 
 
 #: Pairwise distances up to this fraction of the variable's range count as ties (zero) in the
@@ -802,15 +826,14 @@ def _median_nonzero_gap(xs):
     if n < 2:
         return _NAN
     tol = MEDIAN_TIE_TOLERANCE * (xs[n - 1] - xs[0])
-    ties = _count_gaps_leq(xs, tol)
+    ties, _, above_tol = _gap_census(xs, tol)
     positive = n * (n - 1) // 2 - ties
     if positive == 0:
         return _NAN
     half = positive // 2
     if positive % 2 == 1:
-        return _kth_gap(xs, ties + half + 1, tol, ties)
-    low = _kth_gap(xs, ties + half, tol, ties)
-    high = _kth_gap(xs, ties + half + 1, tol, ties)
+        return _kth_gaps(xs, ties + half + 1, 0, tol, ties, above_tol)[0]
+    low, high = _kth_gaps(xs, ties + half, 1, tol, ties, above_tol)
     return (low + high) / 2.0
 
 
@@ -863,12 +886,20 @@ def _hsic(x, y):
 
 
 @jit
-def _normalized_hsic(x, y, max_exact):
-    """HSIC(x, y) / sqrt(HSIC(x, x) HSIC(y, y)), in [0, 1]; NaN for bad input."""
+def _hsic_and_normalized(x, y, max_exact):
+    """HSIC(x, y) and HSIC(x, y) / sqrt(HSIC(x, x) HSIC(y, y)) (in [0, 1]) from one pass over
+    the pairs; NaN for bad input. The first is bitwise ``_hsic_all(..., False)[0]``: the pass
+    with ``with_self`` sums HSIC(x, y) in the same order and only adds the two self terms."""
     h_xy, h_xx, h_yy = _hsic_all(x, y, max_exact, np.bool_(True))
     if not (h_xx > 0.0 and h_yy > 0.0):
-        return _NAN
-    return min(1.0, h_xy / math.sqrt(h_xx * h_yy))
+        return h_xy, _NAN
+    return h_xy, min(1.0, h_xy / math.sqrt(h_xx * h_yy))
+
+
+@jit
+def _normalized_hsic(x, y, max_exact):
+    """HSIC(x, y) / sqrt(HSIC(x, x) HSIC(y, y)), in [0, 1]; NaN for bad input."""
+    return _hsic_and_normalized(x, y, max_exact)[1]
 
 
 # --------------------------------------------------------------------------------------------
@@ -1421,6 +1452,18 @@ def normalized_hsic(x, y, max_exact=HSIC_MAX_EXACT):
     x, y = as_float_pair(x, y)
     max_exact = _check_int(max_exact, "max_exact", 2)
     return float(_normalized_hsic(x, y, max_exact))
+
+
+def hsic_and_normalized(x, y, max_exact=HSIC_MAX_EXACT):
+    """``(hsic(x, y, max_exact), normalized_hsic(x, y, max_exact))``, bit for bit, from one
+    pass over the pairs instead of two (the O(n^2) part of both).
+
+    Parameters and conventions as :func:`hsic`; returns a tuple of two floats.
+    """
+    x, y = as_float_pair(x, y)
+    max_exact = _check_int(max_exact, "max_exact", 2)
+    h_xy, normalized = _hsic_and_normalized(x, y, max_exact)
+    return float(h_xy), float(normalized)
 
 
 def mutual_info_binned(x, y, n_bins=10):

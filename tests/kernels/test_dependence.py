@@ -331,6 +331,65 @@ def test_shape_and_type_errors():
         fast.hsic(np.zeros(3), np.zeros(3), max_exact=1)
 
 
+def test_hsic_and_normalized_is_bitwise_both_functions():
+    """The factory's one pass for hsic and hsic_norm gives each function's bits: continuous,
+    tied, binary, constant on either side, n = 1 and 2, NaN, above max_exact."""
+    rng = np.random.default_rng(22)
+    cases = []
+    for n in (1, 2, 3, 5, 64, 201):
+        x = rng.standard_normal(n)
+        cases += [(x, np.sin(x) + rng.standard_normal(n)),
+                  (np.round(x, 1), np.round(rng.standard_normal(n))),
+                  ((x > 0).astype(float), x), (x, np.full(n, 1.5)), (np.full(n, -2.0), x)]
+    bad = rng.standard_normal(40)
+    bad[5] = np.nan
+    cases.append((bad, rng.standard_normal(40)))
+    for x, y in cases:
+        for max_exact in (2, 50, 1000):
+            got = fast.hsic_and_normalized(x, y, max_exact)
+            want = (fast.hsic(x, y, max_exact), fast.normalized_hsic(x, y, max_exact))
+            for g, w in zip(got, want):
+                assert g == w or (np.isnan(g) and np.isnan(w)), (len(x), max_exact, got, want)
+
+
+def _all_gaps_sorted(xs):
+    return np.sort((xs[None, :] - xs[:, None])[np.triu_indices(len(xs), 1)])
+
+
+def test_kth_gaps_is_every_order_statistic_of_the_gaps():
+    """The selection behind the median heuristic, against sorting all gaps: every rank k and
+    its successor, on continuous, tied, integer, two-valued, heavy-tailed and spread data
+    (every exit: a cut between the two ranks, all candidates tied, the final sort)."""
+    rng = np.random.default_rng(23)
+    for xs in (rng.standard_normal(40), np.round(rng.standard_normal(45) * 2),
+               np.arange(30.0), rng.integers(0, 2, 25).astype(float),
+               np.round(rng.standard_t(1, 40) * 100), np.exp(rng.standard_normal(36) * 6),
+               np.array([0.0, 1.0]), np.array([0.0, 0.0, 1.0])):
+        xs = np.sort(xs)
+        gaps = _all_gaps_sorted(xs)
+        smallest = gaps[gaps > -1.0].min()
+        for k in range(1, len(gaps) + 1):
+            second = 1 if k < len(gaps) else 0
+            got = fast._kth_gaps(xs, k, second, -1.0, 0, smallest)
+            assert got == (gaps[k - 1], gaps[k - 1 + second]), (len(xs), k)
+
+
+def test_median_heuristic_is_exact_on_more_shapes():
+    rng = np.random.default_rng(24)
+    shapes = []
+    for n in (2, 3, 4, 11, 12, 13, 100, 101):
+        shapes += [rng.standard_normal(n), np.round(rng.standard_normal(n) * 2),
+                   rng.integers(0, 3, n).astype(float), np.exp(rng.standard_normal(n) * 8),
+                   np.concatenate([np.zeros(n - 1), [1.0]])]
+    for v in shapes:
+        xs = np.sort(v)
+        gaps = _all_gaps_sorted(xs)
+        positive = gaps[gaps > fast.MEDIAN_TIE_TOLERANCE * (xs[-1] - xs[0])]
+        want = np.median(positive) if len(positive) else np.nan
+        got = fast._median_nonzero_gap(xs)
+        assert got == want or (np.isnan(got) and np.isnan(want)), (len(v), got, want)
+
+
 def test_hsic_given_x_side_is_bitwise_hsic():
     """The factory's split HSIC (the input's kernel rows once, then each residual) must give
     hsic()'s exact statistic bit for bit: continuous, tied, rounded, constant on either side,
