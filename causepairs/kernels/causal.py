@@ -378,43 +378,65 @@ def _conditional_distribution_similarity(x, y, n_bins, min_count):
 # --------------------------------------------------------------------------------------------
 
 @jit
-def _knn_window_sorted(xs, i, k):
-    """Half-open index range [first, stop) of point i and its k nearest neighbours in sorted
-    ``xs`` (k <= n - 1), every point tied at the k-th distance included, so the result does
-    not depend on the order of ties. The one window rule of the leave-one-out kNN fits here:
-    a walk of k steps to the k-th distance, then two binary searches to the ends of its ties."""
+def _knn_windows_sorted(xs, k):
+    """For every i, the half-open index range [first, stop) of point i and its k nearest
+    neighbours in sorted ``xs`` (k <= n - 1), every point tied at the k-th distance included,
+    so the result does not depend on the order of ties: the one window rule of the
+    leave-one-out kNN fits here. Two arrays, ``firsts`` and ``stops``.
+
+    The k-th smallest distance d_k from x_i is the smallest, over the blocks [l, l + k] of
+    k + 1 consecutive points holding i, of the block's farther end (the k nearest points
+    and i form such a block). As a function of l that farther end falls, then rises, and
+    its minimum moves right with i, so one pointer walks all the blocks: O(n) in all. The
+    window then takes every point within d_k, its ends found by galloping out of the
+    block (O(log) of the ties at d_k). The distances are the differences x_i - x_j and
+    x_j - x_i, as a per-point search computes them, so d_k and the window are the same.
+    """
     n = len(xs)
-    xi = xs[i]
-    left = i - 1
-    right = i + 1
-    dk = 0.0
-    for _ in range(k):
-        d_left = xi - xs[left] if left >= 0 else np.inf
-        d_right = xs[right] - xi if right < n else np.inf
-        if d_left <= d_right:
-            dk = d_left
-            left -= 1
-        else:
-            dk = d_right
-            right += 1
-    lo = 0
-    hi = left + 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if xi - xs[mid] <= dk:
-            hi = mid
-        else:
-            lo = mid + 1
-    first = lo
-    lo = right
-    hi = n
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if xs[mid] - xi <= dk:
-            lo = mid + 1
-        else:
-            hi = mid
-    return first, lo
+    firsts = np.empty(n, np.int64)
+    stops = np.empty(n, np.int64)
+    l = 0
+    for i in range(n):
+        xi = xs[i]
+        l = max(l, i - k)
+        while l < i and l + k + 1 < n and \
+                max(xi - xs[l + 1], xs[l + k + 1] - xi) <= max(xi - xs[l], xs[l + k] - xi):
+            l += 1
+        dk = max(xi - xs[l], xs[l + k] - xi)
+        # first: the smallest j <= l within dk (xs[l] is); gallop left, then bisect
+        hi = l
+        step = 1
+        lo = l - 1
+        while lo >= 0 and xi - xs[lo] <= dk:
+            hi = lo
+            step *= 2
+            lo = hi - step
+        lo = max(lo, -1) + 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if xi - xs[mid] <= dk:
+                hi = mid
+            else:
+                lo = mid + 1
+        firsts[i] = lo
+        # stop: the smallest j > l + k beyond dk (or n); gallop right, then bisect
+        lo = l + k
+        step = 1
+        hi = lo + 1
+        while hi < n and xs[hi] - xi <= dk:
+            lo = hi
+            step *= 2
+            hi = lo + step
+        hi = min(hi, n)
+        lo += 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if xs[mid] - xi > dk:
+                hi = mid
+            else:
+                lo = mid + 1
+        stops[i] = lo
+    return firsts, stops
 
 
 @jit
@@ -433,9 +455,11 @@ def _loo_knn_sorted(xs, ys, k):
     prefix[0] = 0.0
     for i in range(n):
         prefix[i + 1] = prefix[i] + ys[i]
+    firsts, stops = _knn_windows_sorted(xs, k)
     pred = np.empty(n)
     for i in range(n):
-        first, stop = _knn_window_sorted(xs, i, k)
+        first = firsts[i]
+        stop = stops[i]
         pred[i] = (prefix[stop] - prefix[first] - ys[i]) / (stop - first - 1)
     return pred
 
@@ -516,8 +540,10 @@ def _quantile_score_sorted(us, vs, k, levels):
     last_first = -1
     last_stop = -1
     total = 0.0
+    firsts, stops = _knn_windows_sorted(us, k)
     for i in range(n):
-        first, stop = _knn_window_sorted(us, i, k)
+        first = firsts[i]
+        stop = stops[i]
         size = stop - first
         if first != last_first or stop != last_stop:
             if last_first <= first < last_stop <= stop:
@@ -586,8 +612,10 @@ def _loo_knn_window_sums_sorted(xs, ys, k):
     last_first = -1
     last_stop = -1
     total = 0.0
+    firsts, stops = _knn_windows_sorted(xs, k)
     for i in range(n):
-        first, stop = _knn_window_sorted(xs, i, k)
+        first = firsts[i]
+        stop = stops[i]
         if first != last_first or stop != last_stop:
             total = 0.0
             for j in range(first, stop):

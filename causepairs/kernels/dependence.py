@@ -746,9 +746,10 @@ def _gap_census(xs, t):
     return count, below, above
 
 
-#: :func:`_kth_gaps` sorts the candidate gaps once at most this many are left: a sweep costs
-#: about as much as sorting 64 values, so shorter lists are not worth more sweeps.
-_KTH_GAP_SORT_MAX = 64
+#: :func:`_kth_gaps` collects the candidate gaps once at most this many per point are left:
+#: collecting them costs one sweep and selecting among them a pass over them, so stopping
+#: at a few n candidates saves the last sweeps of the search.
+_KTH_GAP_COLLECT_PER_POINT = 4
 
 
 @jit
@@ -757,32 +758,49 @@ def _kth_gaps(xs, k, second, lo, count_lo, above_lo):
     xs[j] - xs[i], i < j, ``xs`` sorted, as a pair (equal when ``second`` is 0).
 
     ``lo`` is a value with ``count_lo = #gaps <= lo < k`` and ``above_lo`` the smallest gap
-    above it. Bisects on the value, counting in O(n) per step (:func:`_gap_census`), and
-    keeps both ends of the bracket (lo, hi] tight: ``hi`` drops to the largest gap below the
-    cut, ``above_lo`` rises to the smallest gap above it. It stops when every candidate
-    equals ``hi`` (``above_lo == hi``: ties end the search at once), when a cut falls
-    between the two wanted gaps (they are then the gaps either side of it), or when at most
-    :data:`_KTH_GAP_SORT_MAX` candidates are left, which are collected and sorted. Exact:
-    the results are gaps, bit for bit. O(n log(range/resolution)), typically ~10 sweeps.
+    above it. Narrows the bracket (lo, hi] by cuts, counting in O(n) per cut
+    (:func:`_gap_census`), and keeps both ends tight: ``hi`` drops to the largest gap below
+    a cut, ``above_lo`` rises to the smallest gap above one. Two cuts in three go where the
+    counts, interpolated linearly across the bracket, reach a little past the wanted ranks
+    (few cuts on smooth data); every third bisects (never worse than halving).
+    It stops when every candidate equals ``hi`` (``above_lo == hi``: ties end the search at
+    once), when a cut falls between the two wanted gaps (they are then the gaps either side
+    of it), or when at most :data:`_KTH_GAP_COLLECT_PER_POINT` x n candidates are left,
+    which are collected and selected from. Exact: the results are gaps, bit for bit.
     """
     n = len(xs)
     k_top = k + second
     hi = xs[n - 1] - xs[0]
     count_hi = n * (n - 1) // 2
-    while count_hi - count_lo > _KTH_GAP_SORT_MAX:
+    limit = _KTH_GAP_COLLECT_PER_POINT * n
+    # interpolated cuts aim a quarter of the final bracket past the wanted ranks, on the side
+    # the last cut did not move, so both ends close in; every third cut bisects
+    aim_low = True
+    cuts = 0
+    while count_hi - count_lo > limit:
         if above_lo == hi:
             return hi, hi
-        mid = lo + 0.5 * (hi - lo)
-        if mid <= lo or mid >= hi:
-            return hi, hi
+        cuts += 1
+        if cuts % 3 == 0:
+            mid = lo + 0.5 * (hi - lo)
+        else:
+            target = k - 0.25 * limit if aim_low else k_top + 0.25 * limit
+            share = (target - count_lo) / (count_hi - count_lo)
+            mid = lo + share * (hi - lo)
+        if not (lo < mid < hi):
+            mid = lo + 0.5 * (hi - lo)
+            if not (lo < mid < hi):
+                return hi, hi
         c, below, above = _gap_census(xs, mid)
         if c >= k_top:
             hi = below  # no gap in (below, mid]: the same count, a tighter bracket
             count_hi = c
+            aim_low = True
         elif c < k:
             lo = mid
             count_lo = c
             above_lo = above
+            aim_low = False
         else:  # c == k < k_top: the k-th gap is the largest <= mid, the next the smallest above
             return below, above
     buf = np.empty(count_hi - count_lo)
@@ -801,8 +819,17 @@ def _kth_gaps(xs, k, second, lo, count_lo, above_lo):
         for j in range(j_lo, j_hi):
             buf[used] = xs[j] - xs[i]
             used += 1
-    buf = np.sort(buf[:used])
-    return buf[k - count_lo - 1], buf[k_top - count_lo - 1]
+    # the (k - count_lo)-th smallest candidate by selection, the next one as the smallest
+    # of those after it
+    rank = k - count_lo - 1
+    buf = np.partition(buf[:used], rank)
+    first = buf[rank]
+    if second == 0:
+        return first, first
+    following = buf[rank + 1]
+    for j in range(rank + 2, used):
+        following = min(following, buf[j])
+    return first, following
 
 
 #: Pairwise distances up to this fraction of the variable's range count as ties (zero) in the
