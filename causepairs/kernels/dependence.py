@@ -720,13 +720,28 @@ def _hsic_given_x_side(x, y, x_side):
 
 
 @jit
+def _gap_prefix_end(xs, i, j, t):
+    """The first index j' >= max(j, i + 1) with xs[j'] - xs[i] > t, or n, for ``xs`` sorted.
+
+    Rounded subtraction is monotone, so for fixed i the gaps <= t are a prefix of j, and the
+    prefix end never moves left as i grows: a sweep over i carries j along (O(n) in all).
+    """
+    n = len(xs)
+    if j < i + 1:
+        j = i + 1
+    xi = xs[i]
+    while j < n and xs[j] - xi <= t:
+        j += 1
+    return j
+
+
+@jit
 def _gap_census(xs, t):
     """For ``xs`` sorted ascending: the number of pairs i < j with xs[j] - xs[i] <= t, the
     largest such gap (-inf if none) and the smallest gap above t (+inf if none), in O(n).
 
-    Rounded subtraction is monotone, so for fixed i the condition holds on a prefix of j and
-    the prefix end never moves left as i grows: one two-pointer sweep, where row i's largest
-    gap <= t and smallest gap > t sit on either side of its prefix end.
+    One sweep of :func:`_gap_prefix_end`; row i's largest gap <= t and smallest gap > t sit
+    on either side of its prefix end.
     """
     n = len(xs)
     count = 0
@@ -734,10 +749,7 @@ def _gap_census(xs, t):
     above = np.inf
     j = 0
     for i in range(n):
-        if j < i + 1:
-            j = i + 1
-        while j < n and xs[j] - xs[i] <= t:
-            j += 1
+        j = _gap_prefix_end(xs, i, j, t)
         count += j - i - 1
         if j > i + 1:
             below = max(below, xs[j - 1] - xs[i])
@@ -808,14 +820,8 @@ def _kth_gaps(xs, k, second, lo, count_lo, above_lo):
     j_lo = 0
     j_hi = 0
     for i in range(n):
-        if j_lo < i + 1:
-            j_lo = i + 1
-        while j_lo < n and xs[j_lo] - xs[i] <= lo:
-            j_lo += 1
-        if j_hi < j_lo:
-            j_hi = j_lo
-        while j_hi < n and xs[j_hi] - xs[i] <= hi:
-            j_hi += 1
+        j_lo = _gap_prefix_end(xs, i, j_lo, lo)
+        j_hi = _gap_prefix_end(xs, i, max(j_hi, j_lo), hi)
         for j in range(j_lo, j_hi):
             buf[used] = xs[j] - xs[i]
             used += 1
