@@ -46,11 +46,12 @@ from .regression import _pava_fit
 from .univariate import _entropy_vasicek_sorted
 from .shared import average_ranks, mean_std
 from .dependence import (
+    HSIC_MAX_EXACT,
     _bad_pair,
     _digamma_int,
     _discretize,
-    _hsic,
-    _hsic_all,
+    _hsic_all_given,
+    _median_heuristic,
 )
 
 __all__ = [
@@ -468,10 +469,19 @@ def _loo_knn_sorted(xs, ys, k):
 def _anm_score_sorted(xs, ys, k):
     """HSIC(x, y - LOO-kNN prediction of y from x) for ``xs`` sorted, ``ys`` aligned.
 
-    HSIC is the shared core ``dependence._hsic`` (Gaussian kernels, median heuristic, exact
+    HSIC is the shared core of ``dependence.hsic`` (Gaussian kernels, median heuristic, exact
     up to ``HSIC_MAX_EXACT`` points). NaN if n < 3, a value is not finite, or a variable is
     constant (then also when the residual is constant: a perfect fit).
     """
+    n = len(xs)
+    if n < 3 or _bad_pair(xs, ys):
+        return _NAN
+    return _anm_score_given_sigma(xs, ys, k, _median_heuristic(xs))
+
+
+@jit
+def _anm_score_given_sigma(xs, ys, k, sigma_x):
+    """:func:`_anm_score_sorted` with x's HSIC bandwidth given (``_median_heuristic(xs)``)."""
     n = len(xs)
     if n < 3 or _bad_pair(xs, ys):
         return _NAN
@@ -479,9 +489,10 @@ def _anm_score_sorted(xs, ys, k):
     resid = np.empty(n)
     for i in range(n):
         resid[i] = ys[i] - pred[i]
-    return _hsic(xs, resid)
-
-
+    if _bad_pair(xs, resid):
+        return _NAN
+    return _hsic_all_given(xs, resid, sigma_x, _median_heuristic(resid),
+                           np.int64(HSIC_MAX_EXACT), np.bool_(False))[0]
 
 
 # --------------------------------------------------------------------------------------------
@@ -660,10 +671,12 @@ def _location_scale_fit_sorted(xs, ys, k):
 
 
 @jit
-def _location_scale_scores_sorted(xs, ys, k, want_hsic, want_likelihood):
+def _location_scale_scores_sorted(xs, ys, k, want_hsic, want_likelihood, sigma_x):
     """(HSIC score, likelihood score) of the location-scale model xs -> ys, ``xs`` sorted
     and ``ys`` aligned, from one fit (:func:`_location_scale_fit_sorted`); a score not wanted
-    is NaN and costs nothing. NaN if n < 3, a value is not finite, or a variable is constant.
+    is NaN and costs nothing. ``sigma_x`` is x's HSIC bandwidth, ``_median_heuristic(xs)``
+    (read only for the HSIC score). NaN if n < 3, a value is not finite, or a variable is
+    constant.
 
     HSIC: of x with the standardised residual, exact up to
     :data:`LOCATION_SCALE_HSIC_MAX_EXACT` points (NaN if the residual is constant).
@@ -677,9 +690,9 @@ def _location_scale_scores_sorted(xs, ys, k, want_hsic, want_likelihood):
     standardised, scale = _location_scale_fit_sorted(xs, ys, k)
     h_score = _NAN
     nll = _NAN
-    if want_hsic:
-        h_score = _hsic_all(xs, standardised, np.int64(LOCATION_SCALE_HSIC_MAX_EXACT),
-                            np.bool_(False))[0]
+    if want_hsic and not _bad_pair(xs, standardised):
+        h_score = _hsic_all_given(xs, standardised, sigma_x, _median_heuristic(standardised),
+                                  np.int64(LOCATION_SCALE_HSIC_MAX_EXACT), np.bool_(False))[0]
     if want_likelihood:
         mean, sd = mean_std(xs)
         us = np.empty(n)
@@ -697,14 +710,17 @@ def _location_scale_scores_sorted(xs, ys, k, want_hsic, want_likelihood):
 def _location_scale_hsic_sorted(xs, ys, k):
     """HSIC(x, standardised residual of the location-scale fit of y on x) for ``xs`` sorted
     (see :func:`_location_scale_scores_sorted`)."""
-    return _location_scale_scores_sorted(xs, ys, k, np.bool_(True), np.bool_(False))[0]
+    sigma_x = _median_heuristic(xs) if len(xs) >= 3 and not _bad_pair(xs, ys) else _NAN
+    return _location_scale_scores_sorted(xs, ys, k, np.bool_(True), np.bool_(False),
+                                         sigma_x)[0]
 
 
 @jit
 def _location_scale_likelihood_sorted(xs, ys, k):
     """Negative log-likelihood per point of the location-scale model x -> y for ``xs``
     sorted (see :func:`_location_scale_scores_sorted`)."""
-    return _location_scale_scores_sorted(xs, ys, k, np.bool_(False), np.bool_(True))[1]
+    return _location_scale_scores_sorted(xs, ys, k, np.bool_(False), np.bool_(True),
+                                         _NAN)[1]
 
 
 
@@ -1285,9 +1301,12 @@ CORES = table(
 )
 
 #: For the feature factory, which sorts each variable once per pair: ``argsort(x)`` is the
-#: order every sorted core above is fed (bitwise the public functions' results), and
-#: ``location_scale_scores_sorted(xs, ys, k, True, True)`` gives both LOCI scores from one fit
-#: (bitwise ``location_scale_hsic`` and ``location_scale_likelihood``). Jitted cores: the
-#: caller passes finite float64 arrays of equal length.
+#: order every sorted core above is fed (bitwise the public functions' results);
+#: ``location_scale_scores_sorted(xs, ys, k, True, True, sigma_x)`` gives both LOCI scores
+#: from one fit and ``anm_score_given_sigma(xs, ys, k, sigma_x)`` the ANM score, with x's HSIC
+#: bandwidth ``sigma_x = dependence.median_heuristic(x)`` computed once per pair (bitwise
+#: ``location_scale_hsic``, ``location_scale_likelihood`` and ``anm_score``). Jitted cores:
+#: the caller passes finite float64 arrays of equal length.
 argsort = _argsort
 location_scale_scores_sorted = _location_scale_scores_sorted
+anm_score_given_sigma = _anm_score_given_sigma

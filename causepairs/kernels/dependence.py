@@ -9,8 +9,9 @@ directional measure here.
 
 Every public function validates its input once and calls a private ``@jit`` core. The cores
 take float64 (or int64 code) arrays and plain scalars, guard themselves against bad values
-and can be called directly, in a loop, by the feature factory; ``_hsic`` in particular is the
-shared HSIC core other kernel families use on residuals.
+and can be called directly, in a loop, by the feature factory; ``_hsic_all_given`` (HSIC with
+the bandwidths given) in particular is the shared HSIC core the causal scores use on
+residuals.
 
 Conventions shared by every measure in this module:
 
@@ -619,7 +620,7 @@ def _hsic_x_side(x):
     n = len(x)
     if n < 2 or not _all_finite(x) or _is_constant(x):
         return np.empty(0), np.empty(0)
-    sigma_x = _median_nonzero_gap(np.sort(x))
+    sigma_x = _median_heuristic(x)
     ax = -0.5 / (sigma_x * sigma_x)
     packed = np.empty(n * (n - 1) // 2)
     rk = np.ones(n)
@@ -659,7 +660,7 @@ def _hsic_given_x_side(x, y, x_side):
     n = len(x)
     if _bad_pair(x, y) or len(y) != n or rk.shape[0] != n:
         return _NAN
-    sigma_y = _median_nonzero_gap(np.sort(y))
+    sigma_y = _median_heuristic(y)
     ay = -0.5 / (sigma_y * sigma_y)
     rl = np.ones(n)
     lb = np.empty(n)
@@ -871,6 +872,13 @@ def _median_nonzero_gap(xs):
 
 
 @jit
+def _median_heuristic(x):
+    """The median-heuristic bandwidth of ``x`` in any order: :func:`_median_nonzero_gap` of
+    its sorted values (the same bits whatever order ``x`` came in)."""
+    return _median_nonzero_gap(np.sort(x))
+
+
+@jit
 def _stratified_subsample(x, y, m):
     """``m`` points of (x, y) at evenly spaced ranks of the lexicographic (x, y) order.
 
@@ -899,8 +907,15 @@ def _hsic_all(x, y, max_exact, with_self):
     """
     if _bad_pair(x, y):
         return _NAN, _NAN, _NAN
-    sigma_x = _median_nonzero_gap(np.sort(x))
-    sigma_y = _median_nonzero_gap(np.sort(y))
+    return _hsic_all_given(x, y, _median_heuristic(x), _median_heuristic(y), max_exact,
+                           with_self)
+
+
+@jit
+def _hsic_all_given(x, y, sigma_x, sigma_y, max_exact, with_self):
+    """:func:`_hsic_all` of a pair that is not bad (:func:`_bad_pair`) with its bandwidths
+    given: ``sigma_x = _median_heuristic(x)``, ``sigma_y = _median_heuristic(y)`` (a caller
+    that needs one variable's bandwidth several times computes it once)."""
     if len(x) > max_exact:
         xs, ys = _stratified_subsample(x, y, max_exact)
         return _hsic_gaussian(xs, ys, sigma_x, sigma_y, with_self)
@@ -908,22 +923,23 @@ def _hsic_all(x, y, max_exact, with_self):
 
 
 @jit
-def _hsic(x, y):
-    """HSIC (biased V-statistic, Gaussian kernels, median heuristic) of two float64 arrays.
-
-    The shared HSIC core for other kernel families (e.g. residual-input dependence): exact
-    up to :data:`HSIC_MAX_EXACT` points, stratified subsample above; NaN for bad input.
-    """
-    # np.int64/np.bool_ keep Numba from compiling a copy specialised to the literal values
-    return _hsic_all(x, y, np.int64(HSIC_MAX_EXACT), np.bool_(False))[0]
-
-
-@jit
 def _hsic_and_normalized(x, y, max_exact):
     """HSIC(x, y) and HSIC(x, y) / sqrt(HSIC(x, x) HSIC(y, y)) (in [0, 1]) from one pass over
     the pairs; NaN for bad input. The first is bitwise ``_hsic_all(..., False)[0]``: the pass
     with ``with_self`` sums HSIC(x, y) in the same order and only adds the two self terms."""
-    h_xy, h_xx, h_yy = _hsic_all(x, y, max_exact, np.bool_(True))
+    if _bad_pair(x, y):
+        return _NAN, _NAN
+    return _hsic_and_normalized_given(x, y, _median_heuristic(x), _median_heuristic(y),
+                                      max_exact)
+
+
+@jit
+def _hsic_and_normalized_given(x, y, sigma_x, sigma_y, max_exact):
+    """:func:`_hsic_and_normalized` with the bandwidths given (see :func:`_hsic_all_given`);
+    NaN for a bad pair."""
+    if _bad_pair(x, y):
+        return _NAN, _NAN
+    h_xy, h_xx, h_yy = _hsic_all_given(x, y, sigma_x, sigma_y, max_exact, np.bool_(True))
     if not (h_xx > 0.0 and h_yy > 0.0):
         return h_xy, _NAN
     return h_xy, min(1.0, h_xy / math.sqrt(h_xx * h_yy))
@@ -1684,3 +1700,9 @@ def conditional_entropy(x, y):
 #: passes finite float64 arrays of equal length.
 hsic_x_side = _hsic_x_side
 hsic_given_x_side = _hsic_given_x_side
+#: A variable's HSIC bandwidth is the same in every HSIC it takes part in (the dependence
+#: family's and the causal scores' of each direction): ``median_heuristic(x)`` once per pair
+#: and variable; ``hsic_and_normalized_given(x, y, median_heuristic(x), median_heuristic(y),
+#: max_exact)`` is bitwise ``hsic_and_normalized(x, y, max_exact)``.
+median_heuristic = _median_heuristic
+hsic_and_normalized_given = _hsic_and_normalized_given

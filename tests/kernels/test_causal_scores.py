@@ -24,6 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from causepairs.kernels import causal as fast
+from causepairs.kernels.dependence import median_heuristic
 from causepairs.kernels.reference import causal as ref
 
 RTOL = 1e-9
@@ -255,13 +256,18 @@ def test_cores_on_argsorted_data_are_bitwise_the_public_function(name):
 
 
 @pytest.mark.parametrize("k", [1, 3, 30])
-def test_both_location_scale_scores_from_one_fit_are_bitwise_each(k):
+def test_factory_cores_with_a_shared_bandwidth_are_bitwise_the_public_functions(k):
+    """Both LOCI scores from one fit, and ANM, with x's HSIC bandwidth computed once per
+    pair (``dependence.median_heuristic`` of x in its original order)."""
     for x, y in _factory_cases():
         for a, b in ((x, y), (y, x)):
             order = fast.argsort(a)
-            h, nll = fast.location_scale_scores_sorted(a[order], b[order], k, True, True)
+            xs, ys = a[order], b[order]
+            sigma = median_heuristic(a)
+            h, nll = fast.location_scale_scores_sorted(xs, ys, k, True, True, sigma)
             assert _bitwise(h, fast.location_scale_hsic(a, b, n_neighbors=k))
             assert _bitwise(nll, fast.location_scale_likelihood(a, b, n_neighbors=k))
-            h_only, nll_none = fast.location_scale_scores_sorted(a[order], b[order], k, True,
-                                                                 False)
+            h_only, nll_none = fast.location_scale_scores_sorted(xs, ys, k, True, False, sigma)
             assert _bitwise(h_only, h) and math.isnan(nll_none)
+            assert _bitwise(fast.anm_score_given_sigma(xs, ys, k, sigma),
+                            fast.anm_score(a, b, n_neighbors=k))

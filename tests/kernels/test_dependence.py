@@ -195,14 +195,14 @@ def test_median_heuristic_is_exact():
     assert math.isnan(fast._median_nonzero_gap(np.ones(5)))
 
 
-def test_hsic_core_matches_public_function():
+def test_hsic_core_with_given_bandwidths_matches_public_function():
     rng = np.random.default_rng(11)
-    x = rng.standard_normal(150)
-    y = x ** 2 + rng.standard_normal(150)
-    assert fast._hsic(x, y) == fast.hsic(x, y)
-    assert math.isnan(fast._hsic(x, np.full(150, 2.0)))
-    x[3] = np.nan
-    assert math.isnan(fast._hsic(x, y))
+    for n in (150, 1200):  # exact, and a subsample (bandwidths from all points either way)
+        x = rng.standard_normal(n)
+        y = x ** 2 + rng.standard_normal(n)
+        got = fast._hsic_all_given(x, y, fast.median_heuristic(x), fast.median_heuristic(y),
+                                   1000, False)[0]
+        assert got == fast.hsic(x, y)
 
 
 def _hsic_pair(n, strength, seed):
@@ -332,8 +332,9 @@ def test_shape_and_type_errors():
 
 
 def test_hsic_and_normalized_is_bitwise_both_functions():
-    """The factory's one pass for hsic and hsic_norm gives each function's bits: continuous,
-    tied, binary, constant on either side, n = 1 and 2, NaN, above max_exact."""
+    """The factory's one pass for hsic and hsic_norm (bandwidths computed there or given)
+    gives each function's bits: continuous, tied, binary, constant on either side, n = 1 and
+    2, NaN, above max_exact."""
     rng = np.random.default_rng(22)
     cases = []
     for n in (1, 2, 3, 5, 64, 201):
@@ -346,10 +347,13 @@ def test_hsic_and_normalized_is_bitwise_both_functions():
     cases.append((bad, rng.standard_normal(40)))
     for x, y in cases:
         for max_exact in (2, 50, 1000):
-            got = fast.hsic_and_normalized(x, y, max_exact)
             want = (fast.hsic(x, y, max_exact), fast.normalized_hsic(x, y, max_exact))
-            for g, w in zip(got, want):
-                assert g == w or (np.isnan(g) and np.isnan(w)), (len(x), max_exact, got, want)
+            given = fast.hsic_and_normalized_given(x, y, fast.median_heuristic(x),
+                                                   fast.median_heuristic(y), max_exact)
+            for got in (fast.hsic_and_normalized(x, y, max_exact), given):
+                for g, w in zip(got, want):
+                    assert g == w or (np.isnan(g) and np.isnan(w)), (len(x), max_exact, got,
+                                                                      want)
 
 
 def _all_gaps_sorted(xs):

@@ -111,6 +111,12 @@ _NUMERIC_DEPENDENCE = {
 _SUBSAMPLED = {"hsic", "hsic_norm"}
 
 
+def _bandwidth(ctx, variable, view):
+    """The HSIC bandwidth of a variable's numeric view (median heuristic), once per pair."""
+    return ctx.shared(("median_heuristic", id(variable), view),
+                      lambda: dependence.median_heuristic(variable.numeric(view)))
+
+
 def _compute_dependence(ctx, cell):
     view = cell.get("in")
     a, b = ctx.variables["A"].numeric(view), ctx.variables["B"].numeric(view)
@@ -119,8 +125,15 @@ def _compute_dependence(ctx, cell):
     small = _symmetric_subsample(a, b, dependence.HSIC_MAX_EXACT)
     values = {}
     if ctx.engine == "numba":
-        # hsic and hsic_norm from one O(n^2) pass over the pairs (each bitwise its own call)
-        values["hsic"], values["hsic_norm"] = dependence.hsic_and_normalized(*small)
+        # hsic and hsic_norm from one O(n^2) pass over the pairs (each bitwise its own call);
+        # unless subsampled, each variable's bandwidth is the one its causal scores use too
+        if small[0] is a:
+            sigmas = (_bandwidth(ctx, ctx.variables["A"], view),
+                      _bandwidth(ctx, ctx.variables["B"], view))
+        else:
+            sigmas = tuple(dependence.median_heuristic(v) for v in small)
+        values["hsic"], values["hsic_norm"] = dependence.hsic_and_normalized_given(
+            *small, *sigmas, dependence.HSIC_MAX_EXACT)
     return np.array([values[name] if name in values else
                      _call(ctx, spec, *(small if name in _SUBSAMPLED else (a, b)))
                      for name, spec in _NUMERIC_DEPENDENCE.items()])
@@ -228,12 +241,16 @@ def _compute_causal(ctx, cell):
     # (so every value is bitwise the public function's), for every sorted core
     order = ctx.shared(("causal_order", id(x)), lambda: causal.argsort(x.values))
     xs, ys = x.values[order], y.values[order]
+    sigma_x = _bandwidth(ctx, x, "raw")  # x's HSIC bandwidth, as the dependence family's
     out = np.empty(len(_CAUSAL))
     for i, (entry, args) in enumerate(_CAUSAL_CORES.values()):
         if entry.name in _LOCI:
             scores = ctx.shared(("loci", id(x), args), lambda args=args:
-                                causal.location_scale_scores_sorted(xs, ys, *args, True, True))
+                                causal.location_scale_scores_sorted(xs, ys, *args, True, True,
+                                                                    sigma_x))
             out[i] = scores[_LOCI[entry.name]]
+        elif entry.name == "anm_score":
+            out[i] = causal.anm_score_given_sigma(xs, ys, *args, sigma_x)
         elif entry.sorted_input:
             out[i] = entry.core(xs, ys, *args)
         else:
