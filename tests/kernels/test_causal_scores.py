@@ -271,3 +271,12 @@ def test_factory_cores_with_a_shared_bandwidth_are_bitwise_the_public_functions(
             assert _bitwise(h_only, h) and math.isnan(nll_none)
             assert _bitwise(fast.anm_score_given_sigma(xs, ys, k, sigma),
                             fast.anm_score(a, b, n_neighbors=k))
+
+
+@pytest.mark.parametrize("reference", sorted(fast.REFERENCE_MEASURES))
+def test_igci_entropy_from_each_variables_entropy_is_bitwise(reference):
+    code = fast.REFERENCE_MEASURES[reference]
+    for x, y in _factory_cases():
+        for a, b in ((x, y), (y, x)):
+            got = fast.igci_reference_entropy(b, code) - fast.igci_reference_entropy(a, code)
+            assert _bitwise(got, fast.igci_entropy(a, b, reference)), (len(a), reference)

@@ -233,6 +233,12 @@ _CAUSAL_CORES = {name: (causal.CORES[function], causal.CORES[function].core_args
 _LOCI = {"location_scale_hsic": 0, "location_scale_likelihood": 1}
 
 
+def _igci_entropy_of(ctx, variable, reference):
+    """A variable's IGCI entropy on the reference measure (code ``reference``), once per pair."""
+    return ctx.shared(("igci_entropy", id(variable), reference),
+                      lambda: causal.igci_reference_entropy(variable.values, reference))
+
+
 def _compute_causal(ctx, cell):
     x, y = ctx.roles(cell.direction)
     if ctx.engine == "reference":
@@ -251,6 +257,8 @@ def _compute_causal(ctx, cell):
             out[i] = scores[_LOCI[entry.name]]
         elif entry.name == "anm_score":
             out[i] = causal.anm_score_given_sigma(xs, ys, *args, sigma_x)
+        elif entry.name == "igci_entropy":  # H(y) - H(x): each H serves both directions
+            out[i] = _igci_entropy_of(ctx, y, *args) - _igci_entropy_of(ctx, x, *args)
         elif entry.sorted_input:
             out[i] = entry.core(xs, ys, *args)
         else:
