@@ -40,19 +40,24 @@ import math
 import numpy as np
 
 from ._config import jit
-from ._validation import as_float_pair, check_int as _check_int
+from ._validation import as_float_pair
+from .cores import KernelCore, Param, integer, table
 from .regression import _pava_fit
 from .univariate import _entropy_vasicek_sorted
 from .shared import average_ranks, mean_std
 from .dependence import (
+    HSIC_MAX_EXACT,
+    _all_finite,
     _bad_pair,
     _digamma_int,
     _discretize,
-    _hsic,
-    _hsic_all,
+    _hsic_all_given,
+    _is_constant,
+    _median_heuristic,
 )
 
 __all__ = [
+    "CORES",
     "REFERENCE_MEASURES",
     "igci_slope",
     "igci_entropy",
@@ -188,12 +193,6 @@ def _igci_slope_sorted(xs, ys, ref):
     return total / used
 
 
-@jit
-def _igci_slope(x, y, ref):
-    """:func:`_igci_slope_sorted` on unsorted input (sorts by x first)."""
-    order = np.argsort(x)
-    return _igci_slope_sorted(x[order], y[order], ref)
-
 
 @jit
 def _spacing_entropy_sorted(vs):
@@ -210,14 +209,21 @@ def _spacing_entropy_sorted(vs):
 
 
 @jit
+def _igci_reference_entropy(v, ref):
+    """H(v) after mapping ``v`` to the reference measure: one variable's half of
+    :func:`_igci_entropy`. NaN if n < 2, a value is not finite, or ``v`` is constant."""
+    if len(v) < 2 or not _all_finite(v) or _is_constant(v):
+        return _NAN
+    return _spacing_entropy_sorted(np.sort(_reference_scale(v, ref)))
+
+
+@jit
 def _igci_entropy(x, y, ref):
     """IGCI entropy estimator C(x -> y) = H(y) - H(x) after mapping both to the reference
     measure; NaN if n < 2, a value is not finite, or a variable is constant."""
     if _bad_pair(x, y):
         return _NAN
-    u = np.sort(_reference_scale(x, ref))
-    v = np.sort(_reference_scale(y, ref))
-    return _spacing_entropy_sorted(v) - _spacing_entropy_sorted(u)
+    return _igci_reference_entropy(y, ref) - _igci_reference_entropy(x, ref)
 
 
 # --------------------------------------------------------------------------------------------
@@ -382,43 +388,65 @@ def _conditional_distribution_similarity(x, y, n_bins, min_count):
 # --------------------------------------------------------------------------------------------
 
 @jit
-def _knn_window_sorted(xs, i, k):
-    """Half-open index range [first, stop) of point i and its k nearest neighbours in sorted
-    ``xs`` (k <= n - 1), every point tied at the k-th distance included, so the result does
-    not depend on the order of ties. The one window rule of the leave-one-out kNN fits here:
-    a walk of k steps to the k-th distance, then two binary searches to the ends of its ties."""
+def _knn_windows_sorted(xs, k):
+    """For every i, the half-open index range [first, stop) of point i and its k nearest
+    neighbours in sorted ``xs`` (k <= n - 1), every point tied at the k-th distance included,
+    so the result does not depend on the order of ties: the one window rule of the
+    leave-one-out kNN fits here. Two arrays, ``firsts`` and ``stops``.
+
+    The k-th smallest distance d_k from x_i is the smallest, over the blocks [l, l + k] of
+    k + 1 consecutive points holding i, of the block's farther end (the k nearest points
+    and i form such a block). As a function of l that farther end falls, then rises, and
+    its minimum moves right with i, so one pointer walks all the blocks: O(n) in all. The
+    window then takes every point within d_k, its ends found by galloping out of the
+    block (O(log) of the ties at d_k). The distances are the differences x_i - x_j and
+    x_j - x_i, as a per-point search computes them, so d_k and the window are the same.
+    """
     n = len(xs)
-    xi = xs[i]
-    left = i - 1
-    right = i + 1
-    dk = 0.0
-    for _ in range(k):
-        d_left = xi - xs[left] if left >= 0 else np.inf
-        d_right = xs[right] - xi if right < n else np.inf
-        if d_left <= d_right:
-            dk = d_left
-            left -= 1
-        else:
-            dk = d_right
-            right += 1
-    lo = 0
-    hi = left + 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if xi - xs[mid] <= dk:
-            hi = mid
-        else:
-            lo = mid + 1
-    first = lo
-    lo = right
-    hi = n
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if xs[mid] - xi <= dk:
-            lo = mid + 1
-        else:
-            hi = mid
-    return first, lo
+    firsts = np.empty(n, np.int64)
+    stops = np.empty(n, np.int64)
+    l = 0
+    for i in range(n):
+        xi = xs[i]
+        l = max(l, i - k)
+        while l < i and l + k + 1 < n and \
+                max(xi - xs[l + 1], xs[l + k + 1] - xi) <= max(xi - xs[l], xs[l + k] - xi):
+            l += 1
+        dk = max(xi - xs[l], xs[l + k] - xi)
+        # first: the smallest j <= l within dk (xs[l] is); gallop left, then bisect
+        hi = l
+        step = 1
+        lo = l - 1
+        while lo >= 0 and xi - xs[lo] <= dk:
+            hi = lo
+            step *= 2
+            lo = hi - step
+        lo = max(lo, -1) + 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if xi - xs[mid] <= dk:
+                hi = mid
+            else:
+                lo = mid + 1
+        firsts[i] = lo
+        # stop: the smallest j > l + k beyond dk (or n); gallop right, then bisect
+        lo = l + k
+        step = 1
+        hi = lo + 1
+        while hi < n and xs[hi] - xi <= dk:
+            lo = hi
+            step *= 2
+            hi = lo + step
+        hi = min(hi, n)
+        lo += 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if xs[mid] - xi > dk:
+                hi = mid
+            else:
+                lo = mid + 1
+        stops[i] = lo
+    return firsts, stops
 
 
 @jit
@@ -437,9 +465,11 @@ def _loo_knn_sorted(xs, ys, k):
     prefix[0] = 0.0
     for i in range(n):
         prefix[i + 1] = prefix[i] + ys[i]
+    firsts, stops = _knn_windows_sorted(xs, k)
     pred = np.empty(n)
     for i in range(n):
-        first, stop = _knn_window_sorted(xs, i, k)
+        first = firsts[i]
+        stop = stops[i]
         pred[i] = (prefix[stop] - prefix[first] - ys[i]) / (stop - first - 1)
     return pred
 
@@ -448,10 +478,19 @@ def _loo_knn_sorted(xs, ys, k):
 def _anm_score_sorted(xs, ys, k):
     """HSIC(x, y - LOO-kNN prediction of y from x) for ``xs`` sorted, ``ys`` aligned.
 
-    HSIC is the shared core ``dependence._hsic`` (Gaussian kernels, median heuristic, exact
+    HSIC is the shared core of ``dependence.hsic`` (Gaussian kernels, median heuristic, exact
     up to ``HSIC_MAX_EXACT`` points). NaN if n < 3, a value is not finite, or a variable is
     constant (then also when the residual is constant: a perfect fit).
     """
+    n = len(xs)
+    if n < 3 or _bad_pair(xs, ys):
+        return _NAN
+    return _anm_score_given_sigma(xs, ys, k, _median_heuristic(xs))
+
+
+@jit
+def _anm_score_given_sigma(xs, ys, k, sigma_x):
+    """:func:`_anm_score_sorted` with x's HSIC bandwidth given (``_median_heuristic(xs)``)."""
     n = len(xs)
     if n < 3 or _bad_pair(xs, ys):
         return _NAN
@@ -459,15 +498,10 @@ def _anm_score_sorted(xs, ys, k):
     resid = np.empty(n)
     for i in range(n):
         resid[i] = ys[i] - pred[i]
-    return _hsic(xs, resid)
-
-
-@jit
-def _anm_score(x, y, k):
-    """:func:`_anm_score_sorted` on unsorted input (sorts by x first)."""
-    order = np.argsort(x)
-    return _anm_score_sorted(x[order], y[order], k)
-
+    if _bad_pair(xs, resid):
+        return _NAN
+    return _hsic_all_given(xs, resid, sigma_x, _median_heuristic(resid),
+                           np.int64(HSIC_MAX_EXACT), np.bool_(False))[0]
 
 
 # --------------------------------------------------------------------------------------------
@@ -526,8 +560,10 @@ def _quantile_score_sorted(us, vs, k, levels):
     last_first = -1
     last_stop = -1
     total = 0.0
+    firsts, stops = _knn_windows_sorted(us, k)
     for i in range(n):
-        first, stop = _knn_window_sorted(us, i, k)
+        first = firsts[i]
+        stop = stops[i]
         size = stop - first
         if first != last_first or stop != last_stop:
             if last_first <= first < last_stop <= stop:
@@ -596,8 +632,10 @@ def _loo_knn_window_sums_sorted(xs, ys, k):
     last_first = -1
     last_stop = -1
     total = 0.0
+    firsts, stops = _knn_windows_sorted(xs, k)
     for i in range(n):
-        first, stop = _knn_window_sorted(xs, i, k)
+        first = firsts[i]
+        stop = stops[i]
         if first != last_first or stop != last_stop:
             total = 0.0
             for j in range(first, stop):
@@ -642,41 +680,58 @@ def _location_scale_fit_sorted(xs, ys, k):
 
 
 @jit
-def _location_scale_hsic(x, y, k):
-    """HSIC(x, standardised residual of the location-scale fit of y on x), exact up to
-    :data:`LOCATION_SCALE_HSIC_MAX_EXACT` points; NaN if n < 3, a
-    value is not finite, a variable is constant, or the residual is constant."""
-    n = len(x)
-    if n < 3 or _bad_pair(x, y):
-        return _NAN
-    order = np.argsort(x)
-    xs = x[order]
-    standardised, _ = _location_scale_fit_sorted(xs, y[order], k)
-    return _hsic_all(xs, standardised, np.int64(LOCATION_SCALE_HSIC_MAX_EXACT),
-                     np.bool_(False))[0]
+def _location_scale_scores_sorted(xs, ys, k, want_hsic, want_likelihood, sigma_x):
+    """(HSIC score, likelihood score) of the location-scale model xs -> ys, ``xs`` sorted
+    and ``ys`` aligned, from one fit (:func:`_location_scale_fit_sorted`); a score not wanted
+    is NaN and costs nothing. ``sigma_x`` is x's HSIC bandwidth, ``_median_heuristic(xs)``
+    (read only for the HSIC score). NaN if n < 3, a value is not finite, or a variable is
+    constant.
+
+    HSIC: of x with the standardised residual, exact up to
+    :data:`LOCATION_SCALE_HSIC_MAX_EXACT` points (NaN if the residual is constant).
+    Likelihood: the negative log-likelihood per point, H(x) + mean log scale +
+    H(standardised residual), entropies by Vasicek's estimator (m = round(sqrt(n))); NaN if
+    the residual is constant or n is too small for the spacing (2 m >= n).
+    """
+    n = len(xs)
+    if n < 3 or _bad_pair(xs, ys):
+        return _NAN, _NAN
+    standardised, scale = _location_scale_fit_sorted(xs, ys, k)
+    h_score = _NAN
+    nll = _NAN
+    if want_hsic and not _bad_pair(xs, standardised):
+        h_score = _hsic_all_given(xs, standardised, sigma_x, _median_heuristic(standardised),
+                                  np.int64(LOCATION_SCALE_HSIC_MAX_EXACT), np.bool_(False))[0]
+    if want_likelihood:
+        mean, sd = mean_std(xs)
+        us = np.empty(n)
+        log_scale = 0.0
+        for i in range(n):
+            us[i] = (xs[i] - mean) / sd
+            log_scale += math.log(scale[i])
+        h_cause = _entropy_vasicek_sorted(us, np.int64(0))
+        h_noise = _entropy_vasicek_sorted(np.sort(standardised), np.int64(0))
+        nll = h_cause + log_scale / n + h_noise
+    return h_score, nll
 
 
 @jit
-def _location_scale_likelihood(x, y, k):
-    """Negative log-likelihood per point of the location-scale model x -> y on standardised
-    data: H(x) + mean log scale + H(standardised residual), entropies by Vasicek's estimator
-    (m = round(sqrt(n))). NaN if n < 3, a value is not finite, a variable or the residual is
-    constant, or n is too small for the spacing (2 m >= n)."""
-    n = len(x)
-    if n < 3 or _bad_pair(x, y):
-        return _NAN
-    order = np.argsort(x)
-    xs = x[order]
-    standardised, scale = _location_scale_fit_sorted(xs, y[order], k)
-    mean, sd = mean_std(xs)
-    us = np.empty(n)
-    log_scale = 0.0
-    for i in range(n):
-        us[i] = (xs[i] - mean) / sd
-        log_scale += math.log(scale[i])
-    h_cause = _entropy_vasicek_sorted(us, np.int64(0))
-    h_noise = _entropy_vasicek_sorted(np.sort(standardised), np.int64(0))
-    return h_cause + log_scale / n + h_noise
+def _location_scale_hsic_sorted(xs, ys, k):
+    """HSIC(x, standardised residual of the location-scale fit of y on x) for ``xs`` sorted
+    (see :func:`_location_scale_scores_sorted`)."""
+    sigma_x = _median_heuristic(xs) if len(xs) >= 3 and not _bad_pair(xs, ys) else _NAN
+    return _location_scale_scores_sorted(xs, ys, k, np.bool_(True), np.bool_(False),
+                                         sigma_x)[0]
+
+
+@jit
+def _location_scale_likelihood_sorted(xs, ys, k):
+    """Negative log-likelihood per point of the location-scale model x -> y for ``xs``
+    sorted (see :func:`_location_scale_scores_sorted`)."""
+    return _location_scale_scores_sorted(xs, ys, k, np.bool_(False), np.bool_(True),
+                                         _NAN)[1]
+
+
 
 
 # --------------------------------------------------------------------------------------------
@@ -721,29 +776,24 @@ def _reci_isotonic_sorted(xs, ys):
     return best / n
 
 
-@jit
-def _reci_isotonic(x, y):
-    """:func:`_reci_isotonic_sorted` on unsorted input (sorts by x first)."""
-    order = np.argsort(x)
-    return _reci_isotonic_sorted(x[order], y[order])
-
 
 @jit
-def _reci_knn(x, y, k):
+def _reci_knn_sorted(xs, ys, k):
     """RECI with a flexible fit: MSE of the leave-one-out kNN regression
-    (:func:`_loo_knn_window_sums_sorted`) of y on x, y min-max scaled (x's scale does not
-    move its neighbours). NaN if n < 3, a value is not finite, or a variable is constant."""
-    n = len(x)
-    if n < 3 or _bad_pair(x, y):
+    (:func:`_loo_knn_window_sums_sorted`) of y on sorted ``xs``, y min-max scaled (x's scale
+    does not move its neighbours). NaN if n < 3, a value is not finite, or a variable is
+    constant."""
+    n = len(xs)
+    if n < 3 or _bad_pair(xs, ys):
         return _NAN
-    order = np.argsort(x)
-    v = _reference_scale(y[order], np.int64(0))
-    pred = _loo_knn_window_sums_sorted(x[order], v, k)
+    v = _reference_scale(ys, np.int64(0))
+    pred = _loo_knn_window_sums_sorted(xs, v, k)
     sse = 0.0
     for i in range(n):
         d = v[i] - pred[i]
         sse += d * d
     return sse / n
+
 
 # --------------------------------------------------------------------------------------------
 # SLOPE-style description length
@@ -899,23 +949,37 @@ def _mdl_score_sorted(xs, ys):
     return (cause_bits + best + model_bits) / n
 
 
-@jit
-def _mdl_score(x, y):
-    """:func:`_mdl_score_sorted` on unsorted input (sorts by x first)."""
-    order = np.argsort(x)
-    return _mdl_score_sorted(x[order], y[order])
-
 
 # --------------------------------------------------------------------------------------------
 # public wrappers
 # --------------------------------------------------------------------------------------------
 
-def _reference_code(reference):
+def _reference_code(reference, name="reference"):
     try:
         return REFERENCE_MEASURES[reference]
     except (KeyError, TypeError):
-        raise ValueError(f"reference must be one of {sorted(REFERENCE_MEASURES)}, "
+        raise ValueError(f"{name} must be one of {sorted(REFERENCE_MEASURES)}, "
                          f"got {reference!r}") from None
+
+
+@jit
+def _argsort(x):
+    """Numba's ``np.argsort`` (its quicksort): the one order the sorted cores are fed, by the
+    public functions and by the feature factory alike, so both give the same bits (the
+    order of tied x moves sums, not results, by ~1e-16)."""
+    return np.argsort(x)
+
+
+def _run_core(name, x, y, **kwargs):
+    """The public function ``name``: validate the data, check and convert the parameters by
+    its ``CORES`` entry, sort by x when its core wants sorted input, run the core."""
+    entry = CORES[name]
+    x, y = as_float_pair(x, y)
+    args = entry.core_args(**kwargs)
+    if entry.sorted_input:
+        order = _argsort(x)
+        x, y = x[order], y[order]
+    return float(entry.core(x, y, *args))
 
 
 def igci_slope(x, y, reference="uniform"):
@@ -938,8 +1002,7 @@ def igci_slope(x, y, reference="uniform"):
         C(x -> y); x -> y is preferred when it is below ``igci_slope(y, x)``. NaN if n < 2, a
         value is NaN/inf, a variable is constant, or no pair has dx != 0 and dy != 0.
     """
-    x, y = as_float_pair(x, y)
-    return float(_igci_slope(x, y, _reference_code(reference)))
+    return _run_core("igci_slope", x, y, reference=reference)
 
 
 def igci_entropy(x, y, reference="uniform"):
@@ -962,9 +1025,7 @@ def igci_entropy(x, y, reference="uniform"):
         C(x -> y); x -> y is preferred when it is negative. NaN if n < 2, a value is
         NaN/inf, or a variable is constant.
     """
-    x, y = as_float_pair(x, y)
-    ref = _reference_code(reference)
-    return float(_igci_entropy(x, y, ref))
+    return _run_core("igci_entropy", x, y, reference=reference)
 
 
 def reci(x, y):
@@ -985,8 +1046,7 @@ def reci(x, y):
         Mean squared residual in the scaled units; x -> y is preferred when it is below
         ``reci(y, x)``. NaN if n < 5, a value is NaN/inf, or a variable is constant.
     """
-    x, y = as_float_pair(x, y)
-    return float(_reci(x, y))
+    return _run_core("reci", x, y)
 
 
 def conditional_distribution_variability(x, y, n_bins=10, min_count=10):
@@ -1013,10 +1073,8 @@ def conditional_distribution_variability(x, y, n_bins=10, min_count=10):
         The weighted spread, in [0, sqrt(2)); NaN if a value is NaN/inf, a variable is
         constant, or fewer than two x-bins have ``min_count`` points.
     """
-    x, y = as_float_pair(x, y)
-    n_bins = _check_int(n_bins, "n_bins", 2)
-    min_count = _check_int(min_count, "min_count", 1)
-    return float(_conditional_distribution_variability(x, y, n_bins, min_count))
+    return _run_core("conditional_distribution_variability", x, y, n_bins=n_bins,
+                     min_count=min_count)
 
 
 def conditional_distribution_similarity(x, y, n_bins=10, min_count=10):
@@ -1043,10 +1101,8 @@ def conditional_distribution_similarity(x, y, n_bins=10, min_count=10):
         The weighted spread of the centred histograms; NaN if a value is NaN/inf, a variable
         is constant, or fewer than two x-bins have ``min_count`` points.
     """
-    x, y = as_float_pair(x, y)
-    n_bins = _check_int(n_bins, "n_bins", 2)
-    min_count = _check_int(min_count, "min_count", 1)
-    return float(_conditional_distribution_similarity(x, y, n_bins, min_count))
+    return _run_core("conditional_distribution_similarity", x, y, n_bins=n_bins,
+                     min_count=min_count)
 
 
 def anm_score(x, y, n_neighbors=10):
@@ -1070,9 +1126,7 @@ def anm_score(x, y, n_neighbors=10):
         HSIC >= 0; x -> y is preferred when it is below ``anm_score(y, x)``. NaN if n < 3, a
         value is NaN/inf, a variable is constant, or the residual is constant.
     """
-    x, y = as_float_pair(x, y)
-    k = _check_int(n_neighbors, "n_neighbors", 1)
-    return float(_anm_score(x, y, k))
+    return _run_core("anm_score", x, y, n_neighbors=n_neighbors)
 
 
 def quantile_score(x, y, n_neighbors=30):
@@ -1098,9 +1152,7 @@ def quantile_score(x, y, n_neighbors=30):
         Mean pinball loss in copula units (>= 0); x -> y is preferred when it is below
         ``quantile_score(y, x)``. NaN if n < 2, a value is NaN/inf, or a variable is constant.
     """
-    x, y = as_float_pair(x, y)
-    k = _check_int(n_neighbors, "n_neighbors", 1)
-    return float(_quantile_score(x, y, k))
+    return _run_core("quantile_score", x, y, n_neighbors=n_neighbors)
 
 
 def location_scale_hsic(x, y, n_neighbors=30):
@@ -1127,9 +1179,7 @@ def location_scale_hsic(x, y, n_neighbors=30):
         HSIC >= 0; x -> y is preferred when it is below ``location_scale_hsic(y, x)``. NaN if
         n < 3, a value is NaN/inf, a variable is constant, or the residual is constant.
     """
-    x, y = as_float_pair(x, y)
-    k = _check_int(n_neighbors, "n_neighbors", 1)
-    return float(_location_scale_hsic(x, y, k))
+    return _run_core("location_scale_hsic", x, y, n_neighbors=n_neighbors)
 
 
 def location_scale_likelihood(x, y, n_neighbors=30):
@@ -1154,9 +1204,7 @@ def location_scale_likelihood(x, y, n_neighbors=30):
         ``location_scale_likelihood(y, x)``. NaN if n < 3, a value is NaN/inf, a variable or
         the residual is constant, or 2 round(sqrt(n)) >= n.
     """
-    x, y = as_float_pair(x, y)
-    k = _check_int(n_neighbors, "n_neighbors", 1)
-    return float(_location_scale_likelihood(x, y, k))
+    return _run_core("location_scale_likelihood", x, y, n_neighbors=n_neighbors)
 
 
 def reci_isotonic(x, y):
@@ -1176,8 +1224,7 @@ def reci_isotonic(x, y):
         Mean squared residual in the scaled units; x -> y is preferred when it is below
         ``reci_isotonic(y, x)``. NaN if n < 3, a value is NaN/inf, or a variable is constant.
     """
-    x, y = as_float_pair(x, y)
-    return float(_reci_isotonic(x, y))
+    return _run_core("reci_isotonic", x, y)
 
 
 def reci_knn(x, y, n_neighbors=30):
@@ -1199,9 +1246,7 @@ def reci_knn(x, y, n_neighbors=30):
         is below ``reci_knn(y, x)``. NaN if n < 3, a value is NaN/inf, or a variable is
         constant.
     """
-    x, y = as_float_pair(x, y)
-    k = _check_int(n_neighbors, "n_neighbors", 1)
-    return float(_reci_knn(x, y, k))
+    return _run_core("reci_knn", x, y, n_neighbors=n_neighbors)
 
 
 
@@ -1234,5 +1279,47 @@ def mdl_score(x, y):
         Bits per point; x -> y is preferred when it is below ``mdl_score(y, x)``. NaN if
         n < 3, a value is NaN/inf, or a variable is constant.
     """
-    x, y = as_float_pair(x, y)
-    return float(_mdl_score(x, y))
+    return _run_core("mdl_score", x, y)
+
+
+# --------------------------------------------------------------------------------------------
+# the cores, for the public functions and the feature factory
+# --------------------------------------------------------------------------------------------
+
+_REFERENCE = Param("reference", _reference_code)
+_NEIGHBOURS = Param("n_neighbors", integer(1))
+_BINS = (Param("n_bins", integer(2)), Param("min_count", integer(1)))
+
+#: Public function -> core. A ``sorted_input`` core takes (xs, ys) sorted by x with
+#: :func:`argsort`; the others take the data in any order.
+CORES = table(
+    KernelCore(igci_slope, _igci_slope_sorted, (_REFERENCE,)),
+    KernelCore(igci_entropy, _igci_entropy, (_REFERENCE,), sorted_input=False),
+    KernelCore(reci, _reci, sorted_input=False),
+    KernelCore(conditional_distribution_variability, _conditional_distribution_variability,
+               _BINS, sorted_input=False),
+    KernelCore(conditional_distribution_similarity, _conditional_distribution_similarity,
+               _BINS, sorted_input=False),
+    KernelCore(anm_score, _anm_score_sorted, (_NEIGHBOURS,)),
+    KernelCore(quantile_score, _quantile_score, (_NEIGHBOURS,), sorted_input=False),
+    KernelCore(location_scale_hsic, _location_scale_hsic_sorted, (_NEIGHBOURS,)),
+    KernelCore(location_scale_likelihood, _location_scale_likelihood_sorted, (_NEIGHBOURS,)),
+    KernelCore(reci_isotonic, _reci_isotonic_sorted),
+    KernelCore(reci_knn, _reci_knn_sorted, (_NEIGHBOURS,)),
+    KernelCore(mdl_score, _mdl_score_sorted),
+)
+
+#: For the feature factory, which sorts each variable once per pair: ``argsort(x)`` is the
+#: order every sorted core above is fed (bitwise the public functions' results);
+#: ``location_scale_scores_sorted(xs, ys, k, True, True, sigma_x)`` gives both LOCI scores
+#: from one fit and ``anm_score_given_sigma(xs, ys, k, sigma_x)`` the ANM score, with x's HSIC
+#: bandwidth ``sigma_x = dependence.median_heuristic(x)`` computed once per pair (bitwise
+#: ``location_scale_hsic``, ``location_scale_likelihood`` and ``anm_score``). Jitted cores:
+#: the caller passes finite float64 arrays of equal length.
+argsort = _argsort
+location_scale_scores_sorted = _location_scale_scores_sorted
+anm_score_given_sigma = _anm_score_given_sigma
+#: ``igci_entropy(x, y, r)`` is ``H(y) - H(x)`` with ``H = igci_reference_entropy(v, code)``
+#: (``code = REFERENCE_MEASURES[r]``), bit for bit: the factory takes each variable's H once
+#: per pair for both directions.
+igci_reference_entropy = _igci_reference_entropy

@@ -9,8 +9,9 @@ directional measure here.
 
 Every public function validates its input once and calls a private ``@jit`` core. The cores
 take float64 (or int64 code) arrays and plain scalars, guard themselves against bad values
-and can be called directly, in a loop, by the feature factory; ``_hsic`` in particular is the
-shared HSIC core other kernel families use on residuals.
+and can be called directly, in a loop, by the feature factory; ``_hsic_all_given`` (HSIC with
+the bandwidths given) in particular is the shared HSIC core the causal scores use on
+residuals.
 
 Conventions shared by every measure in this module:
 
@@ -50,6 +51,7 @@ __all__ = [
     "distance_correlation",
     "hsic",
     "normalized_hsic",
+    "hsic_and_normalized",
     "mutual_info_binned",
     "mutual_info_ksg",
     "chi_square",
@@ -618,7 +620,7 @@ def _hsic_x_side(x):
     n = len(x)
     if n < 2 or not _all_finite(x) or _is_constant(x):
         return np.empty(0), np.empty(0)
-    sigma_x = _median_nonzero_gap(np.sort(x))
+    sigma_x = _median_heuristic(x)
     ax = -0.5 / (sigma_x * sigma_x)
     packed = np.empty(n * (n - 1) // 2)
     rk = np.ones(n)
@@ -658,7 +660,7 @@ def _hsic_given_x_side(x, y, x_side):
     n = len(x)
     if _bad_pair(x, y) or len(y) != n or rk.shape[0] != n:
         return _NAN
-    sigma_y = _median_nonzero_gap(np.sort(y))
+    sigma_y = _median_heuristic(y)
     ay = -0.5 / (sigma_y * sigma_y)
     rl = np.ones(n)
     lb = np.empty(n)
@@ -719,66 +721,122 @@ def _hsic_given_x_side(x, y, x_side):
 
 
 @jit
-def _count_gaps_leq(xs, t):
-    """Number of pairs i < j with xs[j] - xs[i] <= t, for ``xs`` sorted ascending (O(n)).
+def _gap_prefix_end(xs, i, j, t):
+    """The first index j' >= max(j, i + 1) with xs[j'] - xs[i] > t, or n, for ``xs`` sorted.
 
-    Rounded subtraction is monotone, so for fixed i the condition holds on a prefix of j and
-    the prefix end never moves left as i grows: one two-pointer sweep.
+    Rounded subtraction is monotone, so for fixed i the gaps <= t are a prefix of j, and the
+    prefix end never moves left as i grows: a sweep over i carries j along (O(n) in all).
     """
     n = len(xs)
-    count = 0
-    j = 0
-    for i in range(n):
-        if j < i + 1:
-            j = i + 1
-        while j < n and xs[j] - xs[i] <= t:
-            j += 1
-        count += j - i - 1
-    return count
+    if j < i + 1:
+        j = i + 1
+    xi = xs[i]
+    while j < n and xs[j] - xi <= t:
+        j += 1
+    return j
 
 
 @jit
-def _kth_gap(xs, k, lo, count_lo):
-    """The k-th smallest (1-based) of the pairwise gaps xs[j] - xs[i], i < j, ``xs`` sorted.
+def _gap_census(xs, t):
+    """For ``xs`` sorted ascending: the number of pairs i < j with xs[j] - xs[i] <= t, the
+    largest such gap (-inf if none) and the smallest gap above t (+inf if none), in O(n).
 
-    ``lo`` is a value with ``count_lo = #gaps <= lo < k``. Bisects on the value, counting in
-    O(n) per step, until at most n gaps lie in (lo, hi]; those are then collected and sorted.
-    If (lo, hi] cannot be split further every remaining candidate equals hi. Exact: the result
-    is one of the gaps, bit for bit. O(n log(range/resolution)), typically ~10-20 sweeps.
+    One sweep of :func:`_gap_prefix_end`; row i's largest gap <= t and smallest gap > t sit
+    on either side of its prefix end.
     """
     n = len(xs)
+    count = 0
+    below = -np.inf
+    above = np.inf
+    j = 0
+    for i in range(n):
+        j = _gap_prefix_end(xs, i, j, t)
+        count += j - i - 1
+        if j > i + 1:
+            below = max(below, xs[j - 1] - xs[i])
+        if j < n:
+            above = min(above, xs[j] - xs[i])
+    return count, below, above
+
+
+#: :func:`_kth_gaps` collects the candidate gaps once at most this many per point are left:
+#: collecting them costs one sweep and selecting among them a pass over them, so stopping
+#: at a few n candidates saves the last sweeps of the search.
+_KTH_GAP_COLLECT_PER_POINT = 4
+
+
+@jit
+def _kth_gaps(xs, k, second, lo, count_lo, above_lo):
+    """The k-th and (k + ``second``)-th smallest (1-based) of the pairwise gaps
+    xs[j] - xs[i], i < j, ``xs`` sorted, as a pair (equal when ``second`` is 0).
+
+    ``lo`` is a value with ``count_lo = #gaps <= lo < k`` and ``above_lo`` the smallest gap
+    above it. Narrows the bracket (lo, hi] by cuts, counting in O(n) per cut
+    (:func:`_gap_census`), and keeps both ends tight: ``hi`` drops to the largest gap below
+    a cut, ``above_lo`` rises to the smallest gap above one. Two cuts in three go where the
+    counts, interpolated linearly across the bracket, reach a little past the wanted ranks
+    (few cuts on smooth data); every third bisects (never worse than halving).
+    It stops when every candidate equals ``hi`` (``above_lo == hi``: ties end the search at
+    once), when a cut falls between the two wanted gaps (they are then the gaps either side
+    of it), or when at most :data:`_KTH_GAP_COLLECT_PER_POINT` x n candidates are left,
+    which are collected and selected from. Exact: the results are gaps, bit for bit.
+    """
+    n = len(xs)
+    k_top = k + second
     hi = xs[n - 1] - xs[0]
     count_hi = n * (n - 1) // 2
-    while True:
-        if count_hi - count_lo <= n:
-            buf = np.empty(count_hi - count_lo)
-            used = 0
-            j_lo = 0
-            j_hi = 0
-            for i in range(n):
-                if j_lo < i + 1:
-                    j_lo = i + 1
-                while j_lo < n and xs[j_lo] - xs[i] <= lo:
-                    j_lo += 1
-                if j_hi < j_lo:
-                    j_hi = j_lo
-                while j_hi < n and xs[j_hi] - xs[i] <= hi:
-                    j_hi += 1
-                for j in range(j_lo, j_hi):
-                    buf[used] = xs[j] - xs[i]
-                    used += 1
-            buf = np.sort(buf[:used])
-            return buf[k - count_lo - 1]
-        mid = lo + 0.5 * (hi - lo)
-        if mid <= lo or mid >= hi:
-            return hi
-        c = _count_gaps_leq(xs, mid)
-        if c >= k:
-            hi = mid
-            count_hi = c
+    limit = _KTH_GAP_COLLECT_PER_POINT * n
+    # interpolated cuts aim a quarter of the final bracket past the wanted ranks, on the side
+    # the last cut did not move, so both ends close in; every third cut bisects
+    aim_low = True
+    cuts = 0
+    while count_hi - count_lo > limit:
+        if above_lo == hi:
+            return hi, hi
+        cuts += 1
+        if cuts % 3 == 0:
+            mid = lo + 0.5 * (hi - lo)
         else:
+            target = k - 0.25 * limit if aim_low else k_top + 0.25 * limit
+            share = (target - count_lo) / (count_hi - count_lo)
+            mid = lo + share * (hi - lo)
+        if not (lo < mid < hi):
+            mid = lo + 0.5 * (hi - lo)
+            if not (lo < mid < hi):
+                return hi, hi
+        c, below, above = _gap_census(xs, mid)
+        if c >= k_top:
+            hi = below  # no gap in (below, mid]: the same count, a tighter bracket
+            count_hi = c
+            aim_low = True
+        elif c < k:
             lo = mid
             count_lo = c
+            above_lo = above
+            aim_low = False
+        else:  # c == k < k_top: the k-th gap is the largest <= mid, the next the smallest above
+            return below, above
+    buf = np.empty(count_hi - count_lo)
+    used = 0
+    j_lo = 0
+    j_hi = 0
+    for i in range(n):
+        j_lo = _gap_prefix_end(xs, i, j_lo, lo)
+        j_hi = _gap_prefix_end(xs, i, max(j_hi, j_lo), hi)
+        for j in range(j_lo, j_hi):
+            buf[used] = xs[j] - xs[i]
+            used += 1
+    # the (k - count_lo)-th smallest candidate by selection, the next one as the smallest
+    # of those after it
+    rank = k - count_lo - 1
+    buf = np.partition(buf[:used], rank)
+    first = buf[rank]
+    if second == 0:
+        return first, first
+    following = buf[rank + 1]
+    for j in range(rank + 2, used):
+        following = min(following, buf[j])
+    return first, following
 
 
 #: Pairwise distances up to this fraction of the variable's range count as ties (zero) in the
@@ -802,16 +860,22 @@ def _median_nonzero_gap(xs):
     if n < 2:
         return _NAN
     tol = MEDIAN_TIE_TOLERANCE * (xs[n - 1] - xs[0])
-    ties = _count_gaps_leq(xs, tol)
+    ties, _, above_tol = _gap_census(xs, tol)
     positive = n * (n - 1) // 2 - ties
     if positive == 0:
         return _NAN
     half = positive // 2
     if positive % 2 == 1:
-        return _kth_gap(xs, ties + half + 1, tol, ties)
-    low = _kth_gap(xs, ties + half, tol, ties)
-    high = _kth_gap(xs, ties + half + 1, tol, ties)
+        return _kth_gaps(xs, ties + half + 1, 0, tol, ties, above_tol)[0]
+    low, high = _kth_gaps(xs, ties + half, 1, tol, ties, above_tol)
     return (low + high) / 2.0
+
+
+@jit
+def _median_heuristic(x):
+    """The median-heuristic bandwidth of ``x`` in any order: :func:`_median_nonzero_gap` of
+    its sorted values (the same bits whatever order ``x`` came in)."""
+    return _median_nonzero_gap(np.sort(x))
 
 
 @jit
@@ -843,8 +907,15 @@ def _hsic_all(x, y, max_exact, with_self):
     """
     if _bad_pair(x, y):
         return _NAN, _NAN, _NAN
-    sigma_x = _median_nonzero_gap(np.sort(x))
-    sigma_y = _median_nonzero_gap(np.sort(y))
+    return _hsic_all_given(x, y, _median_heuristic(x), _median_heuristic(y), max_exact,
+                           with_self)
+
+
+@jit
+def _hsic_all_given(x, y, sigma_x, sigma_y, max_exact, with_self):
+    """:func:`_hsic_all` of a pair that is not bad (:func:`_bad_pair`) with its bandwidths
+    given: ``sigma_x = _median_heuristic(x)``, ``sigma_y = _median_heuristic(y)`` (a caller
+    that needs one variable's bandwidth several times computes it once)."""
     if len(x) > max_exact:
         xs, ys = _stratified_subsample(x, y, max_exact)
         return _hsic_gaussian(xs, ys, sigma_x, sigma_y, with_self)
@@ -852,23 +923,32 @@ def _hsic_all(x, y, max_exact, with_self):
 
 
 @jit
-def _hsic(x, y):
-    """HSIC (biased V-statistic, Gaussian kernels, median heuristic) of two float64 arrays.
+def _hsic_and_normalized(x, y, max_exact):
+    """HSIC(x, y) and HSIC(x, y) / sqrt(HSIC(x, x) HSIC(y, y)) (in [0, 1]) from one pass over
+    the pairs; NaN for bad input. The first is bitwise ``_hsic_all(..., False)[0]``: the pass
+    with ``with_self`` sums HSIC(x, y) in the same order and only adds the two self terms."""
+    if _bad_pair(x, y):
+        return _NAN, _NAN
+    return _hsic_and_normalized_given(x, y, _median_heuristic(x), _median_heuristic(y),
+                                      max_exact)
 
-    The shared HSIC core for other kernel families (e.g. residual-input dependence): exact
-    up to :data:`HSIC_MAX_EXACT` points, stratified subsample above; NaN for bad input.
-    """
-    # np.int64/np.bool_ keep Numba from compiling a copy specialised to the literal values
-    return _hsic_all(x, y, np.int64(HSIC_MAX_EXACT), np.bool_(False))[0]
+
+@jit
+def _hsic_and_normalized_given(x, y, sigma_x, sigma_y, max_exact):
+    """:func:`_hsic_and_normalized` with the bandwidths given (see :func:`_hsic_all_given`);
+    NaN for a bad pair."""
+    if _bad_pair(x, y):
+        return _NAN, _NAN
+    h_xy, h_xx, h_yy = _hsic_all_given(x, y, sigma_x, sigma_y, max_exact, np.bool_(True))
+    if not (h_xx > 0.0 and h_yy > 0.0):
+        return h_xy, _NAN
+    return h_xy, min(1.0, h_xy / math.sqrt(h_xx * h_yy))
 
 
 @jit
 def _normalized_hsic(x, y, max_exact):
     """HSIC(x, y) / sqrt(HSIC(x, x) HSIC(y, y)), in [0, 1]; NaN for bad input."""
-    h_xy, h_xx, h_yy = _hsic_all(x, y, max_exact, np.bool_(True))
-    if not (h_xx > 0.0 and h_yy > 0.0):
-        return _NAN
-    return min(1.0, h_xy / math.sqrt(h_xx * h_yy))
+    return _hsic_and_normalized(x, y, max_exact)[1]
 
 
 # --------------------------------------------------------------------------------------------
@@ -1423,6 +1503,18 @@ def normalized_hsic(x, y, max_exact=HSIC_MAX_EXACT):
     return float(_normalized_hsic(x, y, max_exact))
 
 
+def hsic_and_normalized(x, y, max_exact=HSIC_MAX_EXACT):
+    """``(hsic(x, y, max_exact), normalized_hsic(x, y, max_exact))``, bit for bit, from one
+    pass over the pairs instead of two (the O(n^2) part of both).
+
+    Parameters and conventions as :func:`hsic`; returns a tuple of two floats.
+    """
+    x, y = as_float_pair(x, y)
+    max_exact = _check_int(max_exact, "max_exact", 2)
+    h_xy, normalized = _hsic_and_normalized(x, y, max_exact)
+    return float(h_xy), float(normalized)
+
+
 def mutual_info_binned(x, y, n_bins=10):
     """Plug-in mutual information (nats) of x and y on an equal-frequency grid.
 
@@ -1608,3 +1700,9 @@ def conditional_entropy(x, y):
 #: passes finite float64 arrays of equal length.
 hsic_x_side = _hsic_x_side
 hsic_given_x_side = _hsic_given_x_side
+#: A variable's HSIC bandwidth is the same in every HSIC it takes part in (the dependence
+#: family's and the causal scores' of each direction): ``median_heuristic(x)`` once per pair
+#: and variable; ``hsic_and_normalized_given(x, y, median_heuristic(x), median_heuristic(y),
+#: max_exact)`` is bitwise ``hsic_and_normalized(x, y, max_exact)``.
+median_heuristic = _median_heuristic
+hsic_and_normalized_given = _hsic_and_normalized_given

@@ -119,6 +119,34 @@ def _merge_abs_order(values, order, centre, out):
 
 
 @jit
+def _metrics_x_side(xs):
+    """What the metrics need of the sorted input ``xs`` alone (the same for every fit on one
+    input view): ``|x - median x|``, the average ranks of ``xs`` and of that deviation, and
+    the equal-frequency bins of ``xs``. Computed as :func:`_regression_metrics_sorted` would
+    compute them (an empty ``xs`` gives empty parts)."""
+    n = xs.shape[0]
+    half = n // 2
+    if n == 0:
+        med_x = np.nan
+    elif n % 2 == 1:
+        med_x = xs[half]
+    else:
+        med_x = (xs[half - 1] + xs[half]) / 2.0
+    xdev = np.empty(n)
+    for i in range(n):
+        xdev[i] = abs(xs[i] - med_x)
+    identity = np.arange(n)
+    rank_x = np.empty(n)
+    average_ranks_by_order(xs, identity, rank_x)
+    order_dev = np.empty(n, np.int64)
+    _merge_abs_order(xs, identity, med_x, order_dev)
+    rank_dev = np.empty(n)
+    average_ranks_by_order(xdev, order_dev, rank_dev)
+    bins_x = equal_frequency_bins_sorted(xs, MI_BINS, QUANTILE_EDGES)
+    return xdev, rank_x, rank_dev, bins_x
+
+
+@jit
 def _regression_metrics_sorted(ys, preds, xs, out):
     """Fill ``out`` (length ``N_REGRESSION_METRICS``) with the metrics of ``preds`` for ``ys``.
 
@@ -126,6 +154,21 @@ def _regression_metrics_sorted(ys, preds, xs, out):
     sorted view, in which the model cores return their predictions). NaN/inf in any input or
     ``n < 2``: all NaN. See the module docstring for definitions and NaN rules.
     """
+    n = ys.shape[0]
+    for i in range(n):
+        if not math.isfinite(xs[i]):
+            n = 0  # all NaN, as below; the input's part is not computed on non-finite x
+    if n < 2:
+        for j in range(out.shape[0]):
+            out[j] = np.nan
+        return
+    _regression_metrics_given_x_side(ys, preds, xs, _metrics_x_side(xs), out)
+
+
+@jit
+def _regression_metrics_given_x_side(ys, preds, xs, x_side, out):
+    """:func:`_regression_metrics_sorted` with ``x_side = _metrics_x_side(xs)`` computed
+    once for every fit on one input (bitwise the same metrics)."""
     n = ys.shape[0]
     for j in range(out.shape[0]):
         out[j] = np.nan
@@ -207,32 +250,18 @@ def _regression_metrics_sorted(ys, preds, xs, out):
             counts[raw[i]] += 1.0
         out[_ENTROPY] = entropy_of_counts(counts, n) + math.log(step / math.sqrt(m2))
     # Residual-input dependence. xs is sorted: its order is the identity.
+    xdev, rank_x, rank_dev, bins_x = x_side
     out[_R_X] = pearson_correlation(res, xs)
     out[_ABS_X] = pearson_correlation(absr, xs)
-    if n % 2 == 1:
-        med_x = xs[half]
-    else:
-        med_x = (xs[half - 1] + xs[half]) / 2.0
-    xdev = np.empty(n)
-    for i in range(n):
-        xdev[i] = abs(xs[i] - med_x)
     out[_ABS_XDEV] = pearson_correlation(absr, xdev)
-    identity = np.arange(n)
     rank_abs = np.empty(n)
     average_ranks_by_order(absr, order_abs, rank_abs)
-    rank_x = np.empty(n)
-    average_ranks_by_order(xs, identity, rank_x)
     out[_ABS_X_SP] = pearson_correlation(rank_abs, rank_x)
-    order_dev = np.empty(n, np.int64)
-    _merge_abs_order(xs, identity, med_x, order_dev)
-    rank_dev = np.empty(n)
-    average_ranks_by_order(xdev, order_dev, rank_dev)
     out[_ABS_XDEV_SP] = pearson_correlation(rank_abs, rank_dev)
     bins_r = np.empty(n, np.int64)
     bins_r_sorted = equal_frequency_bins_sorted(res[order_r], MI_BINS, QUANTILE_EDGES)
     for i in range(n):
         bins_r[order_r[i]] = bins_r_sorted[i]
-    bins_x = equal_frequency_bins_sorted(xs, MI_BINS, QUANTILE_EDGES)
     joint = np.zeros((MI_BINS, MI_BINS))
     marg_r = np.zeros(MI_BINS)
     marg_x = np.zeros(MI_BINS)
@@ -294,3 +323,10 @@ def regression_metrics(y, pred, x) -> np.ndarray:
 #: The metrics' core for the factory, which holds the data sorted by the model input already:
 #: ``core(ys, preds, xs, out)`` fills ``out`` (see :mod:`causepairs.kernels.cores`).
 CORES = table(KernelCore(regression_metrics, _regression_metrics_sorted))
+
+#: For the feature factory, which scores every fit on one input view against the same sorted
+#: ``xs``: ``metrics_x_side(xs)`` once per view, then ``regression_metrics_given_x_side(ys,
+#: preds, xs, x_side, out)`` per fit fills ``out`` bitwise as the ``CORES`` core does. Jitted
+#: cores: the caller passes finite float64 arrays of equal length, n >= 2.
+metrics_x_side = _metrics_x_side
+regression_metrics_given_x_side = _regression_metrics_given_x_side

@@ -316,6 +316,7 @@ def kernel_calls() -> dict[str, Callable[[np.ndarray, np.ndarray, dict], object]
                  "adjusted_mutual_info", "adjusted_rand", "conditional_entropy"):
         two(f"dependence.{name}", getattr(dep, name))
     two("dependence.hsic(max_exact=16)", lambda x, y: dep.hsic(x, y, max_exact=16))
+    two("dependence.hsic_and_normalized", dep.hsic_and_normalized)
     for bins in (2, 5, 10):
         two(f"dependence.mutual_info_binned({bins})",
             lambda x, y, bins=bins: dep.mutual_info_binned(x, y, n_bins=bins))

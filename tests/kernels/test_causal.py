@@ -198,3 +198,39 @@ def test_argument_errors():
         fast.conditional_distribution_similarity(np.zeros(3), np.zeros(3), min_count=0)
     with pytest.raises(TypeError, match="numbers"):
         fast.igci_entropy(np.array(["a", "b"]), np.zeros(2))
+
+
+def _knn_window_per_point(xs, i, k):
+    """The slow reference of ``_knn_windows_sorted``: a walk of k steps to the k-th distance
+    (the nearer side first), then every point within it, found by scanning."""
+    n = len(xs)
+    left, right, dk = i - 1, i + 1, 0.0
+    for _ in range(k):
+        d_left = xs[i] - xs[left] if left >= 0 else np.inf
+        d_right = xs[right] - xs[i] if right < n else np.inf
+        if d_left <= d_right:
+            dk, left = d_left, left - 1
+        else:
+            dk, right = d_right, right + 1
+    first = min(j for j in range(i + 1) if xs[i] - xs[j] <= dk)
+    stop = max(j for j in range(i, n) if xs[j] - xs[i] <= dk) + 1
+    return first, stop
+
+
+def test_knn_windows_match_the_per_point_search():
+    """Every window of the one-sweep search is the per-point walk's: continuous, rounded
+    (ties at the k-th distance), two-valued, heavy-tailed, equally spaced (ties on both
+    sides), k = 1 .. n - 1, n = 1 .. 60."""
+    rng = np.random.default_rng(41)
+    arrays = [np.zeros(1), np.array([0.0, 1.0]), np.array([0.0, 0.0, 0.0])]
+    for n in (3, 5, 17, 60):
+        arrays += [rng.standard_normal(n), np.round(rng.standard_normal(n) * 2),
+                   rng.integers(0, 2, n).astype(float), np.round(rng.standard_t(1, n) * 50),
+                   np.arange(n) * 0.1, np.exp(rng.standard_normal(n) * 4)]
+    for v in arrays:
+        xs = np.sort(v)
+        n = len(xs)
+        for k in sorted({1, 2, 3, 10, 30, n - 1} & set(range(0 if n == 1 else 1, n))):
+            firsts, stops = fast._knn_windows_sorted(xs, k)
+            for i in range(n):
+                assert (firsts[i], stops[i]) == _knn_window_per_point(xs, i, k), (n, k, i)

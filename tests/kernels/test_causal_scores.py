@@ -24,6 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from causepairs.kernels import causal as fast
+from causepairs.kernels.dependence import median_heuristic
 from causepairs.kernels.reference import causal as ref
 
 RTOL = 1e-9
@@ -212,3 +213,70 @@ def test_reci_isotonic_and_knn_prefer_the_monotone_direction():
     assert fast.reci_knn(x, y) < fast.reci_knn(y, x)
     # a decreasing mechanism is fitted by the non-increasing branch: same score as mirrored
     assert fast.reci_isotonic(x, -y) == pytest.approx(fast.reci_isotonic(x, y), rel=1e-12)
+
+
+# --- the factory's path: sorted once, the cores directly, LOCI from one fit ----------------------
+
+def _factory_cases():
+    rng = np.random.default_rng(31)
+    cases = []
+    for n in (2, 3, 4, 5, 12, 40, 200):
+        x = rng.standard_normal(n)
+        cases.append((x, np.sin(2 * x) + 0.3 * rng.standard_normal(n)))
+        cases.append((np.round(x, 1), np.round(x * x + rng.standard_normal(n))))  # ties
+        cases.append((rng.integers(0, 2, n).astype(float), rng.standard_normal(n)))
+        cases.append((x, np.full(n, 1.5)))  # constant effect
+        cases.append((np.full(n, -2.0), x))  # constant cause
+    bad = rng.standard_normal(30)
+    bad[4] = np.nan
+    cases.append((bad, rng.standard_normal(30)))
+    cases.append((rng.standard_normal(30), np.where(np.arange(30) == 7, np.inf, 1.0)))
+    return cases
+
+
+def _bitwise(got, want):
+    return got == want or (math.isnan(got) and math.isnan(want))
+
+
+@pytest.mark.parametrize("name", sorted(fast.CORES))
+def test_cores_on_argsorted_data_are_bitwise_the_public_function(name):
+    """The factory sorts by ``argsort`` once and calls each core; it must give the public
+    function's bits (ties in x included: the same tie order as the public function's sort)."""
+    entry = fast.CORES[name]
+    for x, y in _factory_cases():
+        for a, b in ((x, y), (y, x)):
+            want = getattr(fast, name)(a, b)
+            args = entry.core_args()
+            if entry.sorted_input:
+                order = fast.argsort(a)
+                got = entry.core(a[order], b[order], *args)
+            else:
+                got = entry.core(a, b, *args)
+            assert _bitwise(got, want), (name, len(a), got, want)
+
+
+@pytest.mark.parametrize("k", [1, 3, 30])
+def test_factory_cores_with_a_shared_bandwidth_are_bitwise_the_public_functions(k):
+    """Both LOCI scores from one fit, and ANM, with x's HSIC bandwidth computed once per
+    pair (``dependence.median_heuristic`` of x in its original order)."""
+    for x, y in _factory_cases():
+        for a, b in ((x, y), (y, x)):
+            order = fast.argsort(a)
+            xs, ys = a[order], b[order]
+            sigma = median_heuristic(a)
+            h, nll = fast.location_scale_scores_sorted(xs, ys, k, True, True, sigma)
+            assert _bitwise(h, fast.location_scale_hsic(a, b, n_neighbors=k))
+            assert _bitwise(nll, fast.location_scale_likelihood(a, b, n_neighbors=k))
+            h_only, nll_none = fast.location_scale_scores_sorted(xs, ys, k, True, False, sigma)
+            assert _bitwise(h_only, h) and math.isnan(nll_none)
+            assert _bitwise(fast.anm_score_given_sigma(xs, ys, k, sigma),
+                            fast.anm_score(a, b, n_neighbors=k))
+
+
+@pytest.mark.parametrize("reference", sorted(fast.REFERENCE_MEASURES))
+def test_igci_entropy_from_each_variables_entropy_is_bitwise(reference):
+    code = fast.REFERENCE_MEASURES[reference]
+    for x, y in _factory_cases():
+        for a, b in ((x, y), (y, x)):
+            got = fast.igci_reference_entropy(b, code) - fast.igci_reference_entropy(a, code)
+            assert _bitwise(got, fast.igci_entropy(a, b, reference)), (len(a), reference)

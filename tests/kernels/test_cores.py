@@ -12,17 +12,19 @@ import numpy as np
 import pytest
 
 import causepairs.factory
-from causepairs.kernels import (classification, classification_metrics, conversions, regression,
-                                regression_metrics)
+from causepairs.kernels import (causal, classification, classification_metrics, conversions,
+                                regression, regression_metrics)
 from causepairs.kernels._validation import make_folds
 from causepairs.kernels.cores import KernelCore
+from causepairs.kernels.reference import causal as ref_causal
 from causepairs.kernels.reference import classification as ref_classification
 from causepairs.kernels.reference import conversions as ref_conversions
 from causepairs.kernels.reference import regression as ref_regression
 
 FAMILIES = {"regression": (regression, ref_regression, "oof_"),
             "classification": (classification, ref_classification, "oof_"),
-            "conversions": (conversions, ref_conversions, "")}
+            "conversions": (conversions, ref_conversions, ""),
+            "causal": (causal, ref_causal, "")}
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
@@ -32,6 +34,8 @@ def test_every_model_has_one_entry_and_a_reference(family):
     if prefix:  # every public model is in the table
         public = {name for name in module.__all__ if name.startswith(prefix)}
         assert set(entries) == public
+    if module is causal:  # every causal score is in the table
+        assert set(entries) == set(module.__all__) - {"CORES", "REFERENCE_MEASURES"}
     for name, entry in entries.items():
         assert isinstance(entry, KernelCore)
         assert entry.name == name and getattr(module, name) is entry.function

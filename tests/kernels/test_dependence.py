@@ -195,14 +195,14 @@ def test_median_heuristic_is_exact():
     assert math.isnan(fast._median_nonzero_gap(np.ones(5)))
 
 
-def test_hsic_core_matches_public_function():
+def test_hsic_core_with_given_bandwidths_matches_public_function():
     rng = np.random.default_rng(11)
-    x = rng.standard_normal(150)
-    y = x ** 2 + rng.standard_normal(150)
-    assert fast._hsic(x, y) == fast.hsic(x, y)
-    assert math.isnan(fast._hsic(x, np.full(150, 2.0)))
-    x[3] = np.nan
-    assert math.isnan(fast._hsic(x, y))
+    for n in (150, 1200):  # exact, and a subsample (bandwidths from all points either way)
+        x = rng.standard_normal(n)
+        y = x ** 2 + rng.standard_normal(n)
+        got = fast._hsic_all_given(x, y, fast.median_heuristic(x), fast.median_heuristic(y),
+                                   1000, False)[0]
+        assert got == fast.hsic(x, y)
 
 
 def _hsic_pair(n, strength, seed):
@@ -329,6 +329,69 @@ def test_shape_and_type_errors():
         fast.mutual_info_ksg(np.zeros(3), np.zeros(3), n_neighbors=2.5)
     with pytest.raises(ValueError, match="max_exact"):
         fast.hsic(np.zeros(3), np.zeros(3), max_exact=1)
+
+
+def test_hsic_and_normalized_is_bitwise_both_functions():
+    """The factory's one pass for hsic and hsic_norm (bandwidths computed there or given)
+    gives each function's bits: continuous, tied, binary, constant on either side, n = 1 and
+    2, NaN, above max_exact."""
+    rng = np.random.default_rng(22)
+    cases = []
+    for n in (1, 2, 3, 5, 64, 201):
+        x = rng.standard_normal(n)
+        cases += [(x, np.sin(x) + rng.standard_normal(n)),
+                  (np.round(x, 1), np.round(rng.standard_normal(n))),
+                  ((x > 0).astype(float), x), (x, np.full(n, 1.5)), (np.full(n, -2.0), x)]
+    bad = rng.standard_normal(40)
+    bad[5] = np.nan
+    cases.append((bad, rng.standard_normal(40)))
+    for x, y in cases:
+        for max_exact in (2, 50, 1000):
+            want = (fast.hsic(x, y, max_exact), fast.normalized_hsic(x, y, max_exact))
+            given = fast.hsic_and_normalized_given(x, y, fast.median_heuristic(x),
+                                                   fast.median_heuristic(y), max_exact)
+            for got in (fast.hsic_and_normalized(x, y, max_exact), given):
+                for g, w in zip(got, want):
+                    assert g == w or (np.isnan(g) and np.isnan(w)), (len(x), max_exact, got,
+                                                                      want)
+
+
+def _all_gaps_sorted(xs):
+    return np.sort((xs[None, :] - xs[:, None])[np.triu_indices(len(xs), 1)])
+
+
+def test_kth_gaps_is_every_order_statistic_of_the_gaps():
+    """The selection behind the median heuristic, against sorting all gaps: every rank k and
+    its successor, on continuous, tied, integer, two-valued, heavy-tailed and spread data
+    (every exit: a cut between the two ranks, all candidates tied, the final sort)."""
+    rng = np.random.default_rng(23)
+    for xs in (rng.standard_normal(40), np.round(rng.standard_normal(45) * 2),
+               np.arange(30.0), rng.integers(0, 2, 25).astype(float),
+               np.round(rng.standard_t(1, 40) * 100), np.exp(rng.standard_normal(36) * 6),
+               np.array([0.0, 1.0]), np.array([0.0, 0.0, 1.0])):
+        xs = np.sort(xs)
+        gaps = _all_gaps_sorted(xs)
+        smallest = gaps[gaps > -1.0].min()
+        for k in range(1, len(gaps) + 1):
+            second = 1 if k < len(gaps) else 0
+            got = fast._kth_gaps(xs, k, second, -1.0, 0, smallest)
+            assert got == (gaps[k - 1], gaps[k - 1 + second]), (len(xs), k)
+
+
+def test_median_heuristic_is_exact_on_more_shapes():
+    rng = np.random.default_rng(24)
+    shapes = []
+    for n in (2, 3, 4, 11, 12, 13, 100, 101):
+        shapes += [rng.standard_normal(n), np.round(rng.standard_normal(n) * 2),
+                   rng.integers(0, 3, n).astype(float), np.exp(rng.standard_normal(n) * 8),
+                   np.concatenate([np.zeros(n - 1), [1.0]])]
+    for v in shapes:
+        xs = np.sort(v)
+        gaps = _all_gaps_sorted(xs)
+        positive = gaps[gaps > fast.MEDIAN_TIE_TOLERANCE * (xs[-1] - xs[0])]
+        want = np.median(positive) if len(positive) else np.nan
+        got = fast._median_nonzero_gap(xs)
+        assert got == want or (np.isnan(got) and np.isnan(want)), (len(v), got, want)
 
 
 def test_hsic_given_x_side_is_bitwise_hsic():

@@ -178,3 +178,33 @@ def test_argument_errors():
         regression_metrics(np.zeros((3, 1)), np.zeros(3), np.zeros(3))
     with pytest.raises(TypeError):
         regression_metrics(np.array(["a", "b"]), np.zeros(2), np.zeros(2))
+
+
+def test_metrics_given_the_input_side_are_bitwise_the_core():
+    """The factory's split (the input's part once per view, then each fit) fills the same
+    bits as the CORES core: continuous, tied and two-valued x, constant y, an exact fit,
+    n = 2 and 3, NaN and inf in the target or prediction."""
+    from causepairs.kernels.regression_metrics import (metrics_x_side,
+                                                       regression_metrics_given_x_side)
+    core = CORES["regression_metrics"].core
+    rng = np.random.default_rng(61)
+    cases = []
+    for n in (2, 3, 4, 17, 200):
+        xs = np.sort(rng.standard_normal(n))
+        y = np.sin(xs) + 0.3 * rng.standard_normal(n)
+        cases += [(xs, y, 0.5 * y), (np.sort(np.round(xs)), y, np.zeros(n)),
+                  (np.sort(rng.integers(0, 2, n).astype(float)), y, y.copy()),
+                  (xs, np.full(n, 2.0), 0.1 * xs), (np.full(n, 1.0), y, 0.2 * y)]
+    y = rng.standard_normal(30)
+    pred = 0.5 * y
+    pred[4] = np.nan
+    cases.append((np.sort(rng.standard_normal(30)), y, pred))
+    y_inf = y.copy()
+    y_inf[9] = np.inf
+    cases.append((np.sort(rng.standard_normal(30)), y_inf, 0.5 * y))
+    for xs, y, pred in cases:
+        want = np.empty(N_REGRESSION_METRICS)
+        core(y, pred, xs, want)
+        got = np.empty(N_REGRESSION_METRICS)
+        regression_metrics_given_x_side(y, pred, xs, metrics_x_side(xs), got)
+        assert np.array_equal(got.view(np.int64), want.view(np.int64)), (len(xs), got, want)

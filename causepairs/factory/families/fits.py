@@ -89,7 +89,6 @@ def _regression_models() -> dict[str, Model]:
 
 
 REGRESSION_MODELS = _regression_models()
-_REGRESSION_METRICS_CORE = reg_metrics.CORES["regression_metrics"].core
 _REGRESSION_MEASURES = REGRESSION_METRIC_NAMES + ("resid_hsic",)
 
 
@@ -122,7 +121,11 @@ def _compute_regression(ctx, cell):
         return out
     ys = target[order]
     preds = model.core(xs, ys, ctx.sorted_folds(x, in_view), *model.args)
-    _REGRESSION_METRICS_CORE(ys, preds, xs, out)
+    # the metrics' part that depends on the input alone, once per (pair, input view); bitwise
+    # the CORES core's metrics
+    metrics_x_side = ctx.shared(("metrics_x_side", id(x), in_view),
+                                lambda: reg_metrics.metrics_x_side(xs))
+    reg_metrics.regression_metrics_given_x_side(ys, preds, xs, metrics_x_side, out)
     # The input's half of the HSIC (its kernel matrix on the kept points) is the same for
     # every fit on this view: computed once per pair, bitwise as hsic() would.
     keep = _hsic_points(len(xs))
