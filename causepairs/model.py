@@ -30,7 +30,6 @@ pickle) and loads back with checks of file hashes, causepairs version and featur
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import inspect
 import json
 import os
@@ -50,6 +49,8 @@ from .defaults import FOLDS, n_jobs_problem, resolve_n_jobs
 from .io import atomic_path
 from .factory.spec import FeatureSet, _resolve, load_feature_set
 from .metrics import bidirectional_auc
+from .model_dir import (METADATA_FILE, MODEL_FORMAT_VERSION, ModelLoadError, metadata_digest,
+                        read_checked_metadata, sha256_hex)
 
 _lgb = None
 
@@ -93,14 +94,6 @@ _BOOSTERS = {"regression": 1, "multiclass": 1, "binary_pair": 2, "two_part": 2}
 #: fold noise. Regression fits in a third of multiclass's time, so it is the default.
 DEFAULT_FORMULATION = "regression"
 
-#: Bump when the layout of a saved model directory changes (2: metadata_sha256).
-MODEL_FORMAT_VERSION = 2
-_METADATA = "metadata.json"
-
-
-class ModelLoadError(CausepairsError, ValueError):
-    """A saved model directory that cannot be loaded safely."""
-
 
 def _is_int(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
@@ -135,21 +128,6 @@ def parameter_problem(name: str, value) -> str | None:
     except TypeError:
         ok = False
     return None if ok else f"{name} must be {expected}, got {value!r}"
-
-
-def _metadata_digest(metadata: Mapping) -> str:
-    """SHA-256 of the metadata's canonical JSON, its own digest left out."""
-    content = {k: v for k, v in metadata.items() if k != "metadata_sha256"}
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    return _sha256(text.encode("utf-8"))
-
-
-def _major_minor(version: str) -> tuple[str, ...]:
-    return tuple(str(version).split(".")[:2])
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _check_columns(columns, expected: tuple[str, ...], what: str) -> None:
@@ -513,7 +491,7 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
         directory.mkdir(parents=True, exist_ok=True)
         texts = {name: booster.model_to_string().encode("utf-8")
                  for name, booster in zip(self._model_files(), self.boosters_)}
-        hashes = {name: _sha256(data) for name, data in texts.items()}
+        hashes = {name: sha256_hex(data) for name, data in texts.items()}
         summary = {"n_pairs": self.n_pairs_, "class_counts": dict(self.class_counts_)}
         summary.update(training_summary or {})
         params = {name: getattr(self, name) for name in PARAMETERS}
@@ -538,14 +516,14 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
         except ValueError as exc:
             raise ValueError(f"model metadata must be finite JSON ({exc}); e.g. a NaN "
                              "cross-validation score") from None
-        metadata["metadata_sha256"] = _metadata_digest(metadata)
+        metadata["metadata_sha256"] = metadata_digest(metadata)
         # Every file is written to a temporary name first and renamed only once all are
         # written: a full disk (or any error) while writing leaves the directory as it was,
         # never a short file or a model file that its metadata does not describe. Renames run
         # in reverse order of entry: model files first, metadata last (a directory with
         # metadata.json is complete). A planted symbolic link is refused, not written through.
         with contextlib.ExitStack() as stack:
-            meta_tmp = stack.enter_context(atomic_path(directory / _METADATA))
+            meta_tmp = stack.enter_context(atomic_path(directory / METADATA_FILE))
             for name, data in texts.items():
                 stack.enter_context(atomic_path(directory / name)).write_bytes(data)
             meta_tmp.write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
@@ -575,31 +553,11 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
             one, a different causepairs major.minor version, or a mismatched feature set.
         """
         directory = Path(directory)
-        meta_path = directory / _METADATA
-        if not meta_path.is_file():
-            raise ModelLoadError(f"{directory}: not a model directory (no {_METADATA})")
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            files = dict(meta["model_files"])
-            saved_version = str(meta["causepairs_version"])
-            saved_set = dict(meta["feature_set"])
-            columns = tuple(meta["columns"])
-            params = dict(meta["params"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ModelLoadError(f"{meta_path}: unreadable model metadata ({exc})") from None
-        if meta.get("format_version") != MODEL_FORMAT_VERSION:
-            raise ModelLoadError(f"{meta_path}: model format {meta.get('format_version')!r}, "
-                                 f"this causepairs reads format {MODEL_FORMAT_VERSION}")
-        if _major_minor(saved_version) != _major_minor(__version__):
-            raise ModelLoadError(f"{directory}: saved by causepairs {saved_version}, this is "
-                                 f"{__version__}; retrain the model (major.minor must match)")
-        try:
-            digest = _metadata_digest(meta)
-        except ValueError as exc:
-            raise ModelLoadError(f"{meta_path}: unreadable model metadata ({exc})") from None
-        if meta.get("metadata_sha256") != digest:
-            raise ModelLoadError(f"{meta_path}: its SHA-256 differs from the one recorded in it "
-                                 "(file edited after saving); retrain, or save the model again")
+        meta_path = directory / METADATA_FILE
+        meta, texts = read_checked_metadata(directory)
+        saved_set = dict(meta["feature_set"])
+        columns = tuple(meta["columns"])
+        params = dict(meta["params"])
         unknown = sorted(set(params) - set(PARAMETERS))
         if unknown:
             raise ModelLoadError(f"{meta_path}: unknown parameter {unknown[0]!r} in params")
@@ -612,16 +570,6 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
         if meta.get("formulation") != params["formulation"]:
             raise ModelLoadError(f"{meta_path}: formulation {meta.get('formulation')!r} differs "
                                  f"from params formulation {params['formulation']!r}")
-        texts = []
-        for name, expected in files.items():
-            path = directory / name
-            if Path(name).name != name or not path.is_file():
-                raise ModelLoadError(f"{path}: model file missing")
-            data = path.read_bytes()
-            if _sha256(data) != expected:
-                raise ModelLoadError(f"{path}: SHA-256 differs from the one in {_METADATA} "
-                                     "(file changed after saving)")
-            texts.append(data.decode("utf-8"))
 
         if feature_set is None:
             try:

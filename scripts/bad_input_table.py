@@ -168,7 +168,7 @@ def main() -> int:
                                                    info), 1)
 
     # -- model metadata ----------------------------------------------------------------------
-    from causepairs.model import _metadata_digest
+    from causepairs.model_dir import metadata_digest
 
     d = base / "model"
     pairs, info, target = write_dataset(d, numeric_rows(6), [1, -1, 0, 1, -1, 0])
@@ -187,7 +187,7 @@ def main() -> int:
         meta = json.loads(original)
         edit(meta)
         if rehash:
-            meta["metadata_sha256"] = _metadata_digest(meta)
+            meta["metadata_sha256"] = metadata_digest(meta)
         (d / "m" / "metadata.json").write_text(json.dumps(meta))
         record(kind, "predict", cli("predict", "--model", d / "m", "--pairs", pairs,
                                     "--publicinfo", info, "--out", d / "s.csv", "--quiet"), 1)

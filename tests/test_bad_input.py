@@ -342,7 +342,7 @@ def model_dir(tmp_path_factory):
 
 
 def _edited_model(model_dir, tmp_path, edit, rehash: bool):
-    from causepairs.model import _metadata_digest
+    from causepairs.model_dir import metadata_digest
 
     folder, _, _ = model_dir
     copy = tmp_path / "m"
@@ -352,7 +352,7 @@ def _edited_model(model_dir, tmp_path, edit, rehash: bool):
     meta = json.loads((copy / "metadata.json").read_text())
     edit(meta)
     if rehash:
-        meta["metadata_sha256"] = _metadata_digest(meta)
+        meta["metadata_sha256"] = metadata_digest(meta)
     (copy / "metadata.json").write_text(json.dumps(meta))
     return copy
 
@@ -536,7 +536,7 @@ def test_pipeline_name_used_as_the_default_output_folder_cannot_climb_out(tmp_pa
 def test_a_model_file_edited_with_its_hashes_is_still_refused(capsys, tmp_path, model_dir):
     import hashlib
 
-    from causepairs.model import _metadata_digest
+    from causepairs.model_dir import metadata_digest
 
     folder, pairs, info = model_dir
 
@@ -546,7 +546,7 @@ def test_a_model_file_edited_with_its_hashes_is_still_refused(capsys, tmp_path, 
 
     edited = _edited_model(model_dir, tmp_path, garble, rehash=True)
     assert json.loads((edited / "metadata.json").read_text())["metadata_sha256"] == \
-        _metadata_digest(json.loads((edited / "metadata.json").read_text()))
+        metadata_digest(json.loads((edited / "metadata.json").read_text()))
     code, _, err = run(capsys, "predict", "--model", edited, "--pairs", pairs, "--publicinfo",
                        info, "--out", tmp_path / "s.csv", "--quiet")
     assert code == 1
