@@ -26,3 +26,11 @@ def small_dataset(tmp_path):
     target = write_text(tmp_path / "s_target.csv",
                         "SampleID,Target,Details\ns1,1,1\ns2,-1,2\ns3,0,3\n")
     return pairs, info, target
+
+
+def pytest_collection_modifyitems(config, items):
+    # The long subprocess runs (the kernel suite without JIT, the bounds-checked adversarial
+    # corpus: minutes each, mostly compiling) go first. Under pytest-xdist, which hands out
+    # whole files in collection order, each then starts at once on a worker of its own and
+    # overlaps with the rest of the suite; left in place they ended the run alone.
+    items.sort(key=lambda item: item.get_closest_marker("starts_first") is None)

@@ -37,6 +37,7 @@ def check(rows, expected_pairs):
         assert row["failed_cells"] == 0, row["failed_by_cause"]
 
 
+@pytest.mark.starts_first
 def test_fixed_corpus_through_every_kernel_and_the_fast_set(tmp_path):
     # 90 pairs: every type combination ten times over, sizes up to 250 (the boundaries of
     # folds, k and bins), each kernel on five fold layouts and again with NaN/inf injected

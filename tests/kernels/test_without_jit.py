@@ -18,6 +18,7 @@ import pytest
 HERE = Path(__file__).resolve().parent
 
 
+@pytest.mark.starts_first
 @pytest.mark.skipif(numba.config.DISABLE_JIT, reason="this is the run without JIT")
 def test_kernel_suite_passes_without_jit():
     env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
