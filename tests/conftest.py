@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import joblib
 import pytest
 
 
@@ -34,3 +36,13 @@ def pytest_collection_modifyitems(config, items):
     # whole files in collection order, each then starts at once on a worker of its own and
     # overlaps with the rest of the suite; left in place they ended the run alone.
     items.sort(key=lambda item: item.get_closest_marker("starts_first") is None)
+
+
+def pytest_xdist_auto_num_workers(config):
+    # "-n auto": the cores this process may use (joblib counts CPU affinity and cgroup quotas;
+    # xdist's default, psutil's physical cores, counts neither), at most 4, since each worker
+    # compiles the kernels it needs on a cold Numba cache. PYTEST_XDIST_AUTO_NUM_WORKERS
+    # still wins (None hands the choice back to xdist).
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    return max(1, min(4, joblib.cpu_count()))
