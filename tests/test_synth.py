@@ -13,7 +13,9 @@ from causepairs.synth import (
     RECIPE_COLUMNS, GeneratorConfig, SyntheticPairs, generate_pairs,
 )
 from causepairs.synth.mechanisms import evaluate_mechanism
-from causepairs.synth.variables import discretise, draw_categorical_cause, replace_marginal
+from causepairs.synth.variables import (
+    coarsen, discretise, draw_categorical_cause, replace_marginal,
+)
 
 N_LARGE = 1000
 TYPES = {"Numerical", "Categorical", "Binary"}
@@ -359,6 +361,8 @@ def test_config_is_normalised_hashable_and_picklable():
     ({"confounding_strength_range": (0.5, 0.2)}, "low <= high"),
     ({"measurement_noise_probability": 2}, "measurement_noise_probability"),
     ({"measurement_snr_range": (0, 10)}, "measurement_snr_range"),
+    ({"coarsen_step_range": (0, 1)}, "coarsen_step_range"),
+    ({"coarsen_step_range": (1, 0.1)}, "coarsen_step_range"),
 ])
 def test_config_rejects_bad_settings(settings, message):
     with pytest.raises(ValueError, match=message):
@@ -469,3 +473,25 @@ def test_marginal_replacement_keeps_ranks():
     replaced = replace_marginal(values, replacement)
     np.testing.assert_array_equal(np.argsort(replaced), np.argsort(values))
     np.testing.assert_array_equal(np.sort(replaced), np.sort(replacement))
+
+
+@pytest.mark.parametrize("step", [0.005, 0.05, 1.0])
+def test_coarsening_rounds_to_a_grid_of_the_drawn_step(step):
+    rng = np.random.default_rng(9)
+    values = rng.standard_normal(2000) * 7.0 + 3.0
+    rounded = coarsen(rng, values, (step, step))
+    grid = np.unique(np.round(np.diff(np.unique(rounded)) / step, 9))
+    assert grid.min() >= 1.0 and np.allclose(grid, np.round(grid))
+    standard = (values - values.mean()) / values.std()
+    assert np.max(np.abs(rounded - standard)) <= step / 2 + step + 1e-12   # rounding + offset
+
+
+def test_coarsen_step_range_sets_how_many_ties_coarsened_variables_have():
+    def distinct_shares(step_range):
+        config = GeneratorConfig(coarsen_probability=1.0, coarsen_step_range=step_range,
+                                 type_weights=(1, 0, 0), min_size=300, max_size=300)
+        pairs = generate_pairs(40, seed=5, config=config)
+        return np.array([len(np.unique(v)) / len(v) for a, b in zip(pairs.a, pairs.b)
+                         for v in (a, b)])
+    fine, coarse = distinct_shares((0.005, 0.005)), distinct_shares((1.0, 1.0))
+    assert np.median(fine) > 0.6 and coarse.max() < 0.05

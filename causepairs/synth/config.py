@@ -119,6 +119,9 @@ class GeneratorConfig:
     coarsen_probability : float
         Probability that a Numerical variable (cause or effect alike) is rounded to a coarse grid
         before scaling, giving many ties, as limited-resolution measurements do.
+    coarsen_step_range : (float, float)
+        Range of that grid's step in standard deviations, drawn log-uniformly: 1 leaves about 5
+        distinct values, 0.005 about a thousand (few ties below a few hundred points).
     causal_confounding_probability : float
         Probability that a causal pair (Details 1 / 2) with a Numerical cause also has a hidden
         confounder acting on both the cause and the effect.
@@ -158,6 +161,7 @@ class GeneratorConfig:
     cause_warp_probability: float = 0.4
     marginal_replacement_probability: float = 0.05
     coarsen_probability: float = 0.12
+    coarsen_step_range: tuple[float, float] = (0.05, 1.0)
     causal_confounding_probability: float = 0.25
     confounding_strength_range: tuple[float, float] = (0.2, 0.7)
     measurement_noise_probability: float = 0.25
@@ -189,6 +193,8 @@ class GeneratorConfig:
             "marginal_replacement_probability": _check_probability(
                 "marginal_replacement_probability", self.marginal_replacement_probability),
             "coarsen_probability": _check_probability("coarsen_probability", self.coarsen_probability),
+            "coarsen_step_range": _check_range("coarsen_step_range", self.coarsen_step_range,
+                                               positive=True),
             "causal_confounding_probability": _check_probability(
                 "causal_confounding_probability", self.causal_confounding_probability),
             "confounding_strength_range": _check_range(

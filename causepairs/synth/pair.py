@@ -223,7 +223,7 @@ def _observe(rng: np.random.Generator, values: np.ndarray, variable_type: str,
             values = replace_marginal(values, CAUSE_DISTRIBUTIONS[marginal].sample(rng, values.size))
         coarsened = bool(rng.random() < config.coarsen_probability)
         if coarsened:
-            values = coarsen(rng, values)
+            values = coarsen(rng, values, config.coarsen_step_range)
         return _Observed(to_scaled_integers(values, config.scale), NUMERICAL, 0, marginal, coarsened,
                          measurement_snr)
     codes, n_levels = discretise(rng, values, variable_type, config.min_levels, config.max_levels)

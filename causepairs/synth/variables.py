@@ -148,10 +148,12 @@ def discretise(rng: np.random.Generator, values: np.ndarray, variable_type: str,
     return relabel(rng, bins, 0 if variable_type == BINARY else 1)
 
 
-def coarsen(rng: np.random.Generator, values: np.ndarray) -> np.ndarray:
+def coarsen(rng: np.random.Generator, values: np.ndarray,
+            step_range: tuple[float, float] = (0.05, 1.0)) -> np.ndarray:
     """Round a variable to a coarse grid, like a measurement of limited resolution.
 
-    The grid step is 0.05-1 standard deviations, leaving roughly 5 to 100 distinct values.
+    The grid step is drawn log-uniformly in ``step_range`` standard deviations; the default
+    0.05-1 leaves roughly 5 to 100 distinct values.
 
     Parameters
     ----------
@@ -159,13 +161,15 @@ def coarsen(rng: np.random.Generator, values: np.ndarray) -> np.ndarray:
         Source of randomness.
     values : numpy.ndarray
         Numeric variable.
+    step_range : (float, float)
+        Bounds of the grid step, in standard deviations.
 
     Returns
     -------
     numpy.ndarray
         Standardised, rounded values.
     """
-    step = log_uniform(rng, 0.05, 1.0)
+    step = log_uniform(rng, *step_range)
     offset = rng.uniform(0.0, step)
     return np.round((standardise(values) - offset) / step) * step
 
