@@ -117,7 +117,15 @@ _PARAM_RULES = {
     "n_jobs": (lambda v: n_jobs_problem(v) is None,
                "None or a non-zero integer (N threads, -1 all cores, -2 all but one)"),
     "random_state": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+    "monotone_families": (
+        lambda v: (isinstance(v, (list, tuple)) and len(set(v)) == len(v)
+                   and all(isinstance(f, str) and f for f in v)),
+        "a list of distinct feature-family names"),
 }
+
+
+#: Parameters newer than the saved-model format, with the value that means "as before".
+_ADDED_PARAMETERS = {"monotone_families": ()}
 
 
 def parameter_problem(name: str, value) -> str | None:
@@ -128,6 +136,17 @@ def parameter_problem(name: str, value) -> str | None:
     except TypeError:
         ok = False
     return None if ok else f"{name} must be {expected}, got {value!r}"
+
+
+def _spearman(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman's rank correlation (average ranks for ties); NaN when either is constant."""
+    if len(x) < 2:
+        return np.nan
+    rx = pd.Series(x).rank().to_numpy()
+    ry = pd.Series(y).rank().to_numpy()
+    rx, ry = rx - rx.mean(), ry - ry.mean()
+    denominator = np.sqrt(np.dot(rx, rx) * np.dot(ry, ry))
+    return float(np.dot(rx, ry) / denominator) if denominator > 0 else np.nan
 
 
 def _check_columns(columns, expected: tuple[str, ...], what: str) -> None:
@@ -203,6 +222,16 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
         cores, -2 all but one. Fits and scores do not depend on it.
     random_state : int
         Seed of every random choice LightGBM makes; fits are deterministic given it.
+    monotone_families : sequence of str
+        Feature families (e.g. ``["causal", "conditional_entropy"]``) whose ``diff`` columns
+        the direction score may only follow one way: it can only rise (or only fall) as each
+        such column rises, all else equal. The way is learned in ``fit``: the sign of the
+        column's Spearman correlation with the target over the causal training pairs. This
+        keeps each principled score a piece of evidence with one meaning, as its method
+        intends, instead of a cue the trees may read backwards where our generator happens
+        to; see :attr:`monotone_signs_`. Needs the ``regression`` or ``two_part``
+        formulation (for ``two_part`` it constrains the direction part, hence the score's
+        sign; the symmetric link probability stays free). Default: none.
 
     Attributes
     ----------
@@ -217,6 +246,9 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
         Count of each target value among those pairs, keyed ``"-1"``, ``"0"``, ``"1"``.
     fit_seconds_ : float
         Wall time of the last ``fit``.
+    monotone_signs_ : dict
+        Column -> +1 (the score rises with it) or -1, for the constrained columns of
+        ``monotone_families`` (a column constant over the causal pairs stays free).
     """
 
     def __init__(self, feature_set: FeatureSet | str = "fast",
@@ -225,7 +257,7 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
                  min_child_samples: int = 20, subsample: float = 0.8,
                  colsample_bytree: float = 0.5, reg_lambda: float = 1.0,
                  n_jobs: int | None = None,
-                 random_state: int = 0):
+                 random_state: int = 0, monotone_families: tuple[str, ...] = ()):
         self.feature_set = feature_set
         self.formulation = formulation
         self.n_estimators = n_estimators
@@ -237,6 +269,7 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
         self.reg_lambda = reg_lambda
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.monotone_families = monotone_families
 
     # -- scikit-learn conventions ------------------------------------------------------------
     # get_params / set_params come from BaseEstimator, read off __init__'s signature.
@@ -342,13 +375,21 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
         target = self._target(y, X, len(matrix))
         if len(matrix) < 2:
             raise ValueError("X: need at least two pairs to fit")
+        signs = self._monotone_signs(feature_set, matrix, target)
+        direction_params = {}
+        if signs:
+            constraints = [0] * matrix.shape[1]
+            for column, sign in signs.items():
+                constraints[feature_set.column_index[column]] = sign
+            direction_params = {"monotone_constraints": constraints}
         started = time.perf_counter()
         rows = np.vstack([matrix, feature_set.mirror(matrix)])
         labels = np.concatenate([target, -target])
         names = [f"f{i}" for i in range(matrix.shape[1])]
         everything = slice(None)
         if self.formulation == "regression":
-            jobs = [({"objective": "regression"}, everything, labels.astype(np.float64))]
+            jobs = [({"objective": "regression", **direction_params}, everything,
+                     labels.astype(np.float64))]
         elif self.formulation == "multiclass":
             jobs = [({"objective": "multiclass", "num_class": 3}, everything,
                      (labels + 1).astype(np.float64))]
@@ -361,7 +402,8 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
                 raise ValueError("y: the two_part formulation needs causal pairs (target 1 or "
                                  "-1) to learn the direction from; all targets are 0")
             jobs = [({"objective": "binary"}, everything, causal.astype(np.float64)),
-                    ({"objective": "regression"}, causal, labels[causal].astype(np.float64))]
+                    ({"objective": "regression", **direction_params}, causal,
+                     labels[causal].astype(np.float64))]
         boosters = []
         for extra, chosen, label in jobs:
             data = _lightgbm().Dataset(rows[chosen], label=label, feature_name=names,
@@ -376,8 +418,35 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
         self.n_features_in_ = matrix.shape[1]
         self.n_pairs_ = int(len(matrix))
         self.class_counts_ = {str(v): int((target == v).sum()) for v in (-1, 0, 1)}
+        self.monotone_signs_ = signs
         self.fit_seconds_ = time.perf_counter() - started
         return self
+
+    def _monotone_signs(self, feature_set: FeatureSet, matrix: np.ndarray,
+                        target: np.ndarray) -> dict[str, int]:
+        """Column -> the way the score must follow it, for ``monotone_families``' diff columns.
+
+        The sign of the Spearman correlation with the target over the causal pairs (mirrors
+        add nothing: a diff column and the target both change sign). NaN rows are left out;
+        a column with no variation there stays unconstrained.
+        """
+        families = list(self.monotone_families)
+        if not families:
+            return {}
+        if self.formulation not in ("regression", "two_part"):
+            raise ValueError("monotone_families needs the formulation 'regression' or "
+                             f"'two_part' (one score that rises with the evidence), got "
+                             f"{self.formulation!r}")
+        columns = feature_set.family_columns(families, "diff")
+        causal = target != 0
+        signs = {}
+        for j in columns:
+            values, labels = matrix[causal, j], target[causal]
+            finite = np.isfinite(values)
+            rho = _spearman(values[finite], labels[finite])
+            if rho != 0.0 and np.isfinite(rho):
+                signs[feature_set.columns[j]] = 1 if rho > 0 else -1
+        return signs
 
     def _check_fitted(self) -> None:
         # NotFittedError is a ValueError too.
@@ -510,6 +579,8 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
             "cv_scores": dict(cv_scores) if cv_scores is not None else None,
             "model_files": hashes,
         }
+        if self.monotone_signs_:
+            metadata["monotone_signs"] = dict(self.monotone_signs_)
         # Through JSON first, so that the digest is of exactly what load() reads back.
         try:
             metadata = json.loads(json.dumps(metadata, default=str, allow_nan=False))
@@ -557,7 +628,9 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
         meta, texts = read_checked_metadata(directory)
         saved_set = dict(meta["feature_set"])
         columns = tuple(meta["columns"])
-        params = dict(meta["params"])
+        # Parameters added after a model format was fixed read as their no-op default when
+        # an older model's metadata lacks them: that is how the older model was fitted.
+        params = {**_ADDED_PARAMETERS, **meta["params"]}
         unknown = sorted(set(params) - set(PARAMETERS))
         if unknown:
             raise ModelLoadError(f"{meta_path}: unknown parameter {unknown[0]!r} in params")
@@ -567,6 +640,7 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
             if problem is not None:
                 raise ModelLoadError(f"{meta_path}: params: "
                                      + (f"{name} is missing" if problem == "missing" else problem))
+        params["monotone_families"] = tuple(params["monotone_families"])
         if meta.get("formulation") != params["formulation"]:
             raise ModelLoadError(f"{meta_path}: formulation {meta.get('formulation')!r} differs "
                                  f"from params formulation {params['formulation']!r}")
@@ -608,6 +682,7 @@ class CausalDirectionModel(RegressorMixin, BaseEstimator):
         model.n_pairs_ = training.get("n_pairs")
         model.class_counts_ = training.get("class_counts")
         model.fit_seconds_ = None
+        model.monotone_signs_ = dict(meta.get("monotone_signs") or {})
         model.metadata_ = meta
         return model
 

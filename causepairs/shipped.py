@@ -268,6 +268,12 @@ def format_card(model_dir, *, shipped: bool = False) -> str:
     lines.append(f"model: LightGBM {meta['formulation']}, {params['n_estimators']} trees, "
                  f"{params['num_leaves']} leaves, learning rate {params['learning_rate']}, "
                  f"column sample {params['colsample_bytree']}, row sample {params['subsample']}")
+    signs = meta.get("monotone_signs") or {}
+    if signs:
+        rising = sum(1 for sign in signs.values() if sign > 0)
+        lines.append(f"monotone: the direction follows {len(signs)} diff columns of "
+                     f"{', '.join(params['monotone_families'])} one way each ({rising} rising, "
+                     f"{len(signs) - rising} falling)")
     fs = meta["feature_set"]
     lines.append(f"feature set: {fs['name']} ({len(meta['columns'])} columns, hash {fs['hash']})")
     training = meta.get("training") or {}

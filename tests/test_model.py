@@ -266,3 +266,85 @@ def test_train_model_records_cv_and_details(feature_set, data, tmp_path):
     assert np.array_equal(trained.model.predict(X), by_hand.predict(X))
     with pytest.raises(ValueError, match="not both"):
         train_model(X, target, feature_set, folds=3, cv_scores={"bidirectional_auc": 0.5})
+
+
+# ------------------------------------------------------------------ monotone causal scores
+
+def _score_along(model, X, column, grid):
+    """The model's score on every row of X with the ``diff`` column ``column`` set to each
+    value of ``grid`` (a diff column is its own mirror, negated)."""
+    scores = []
+    for value in grid:
+        probe = X.copy()
+        probe[column] = np.float32(value)
+        if model.formulation == "two_part":
+            # The constraint is on the direction part (the sign of link x way): the link
+            # probability is symmetric and free.
+            rows = probe.to_numpy(np.float64)
+            way = model.boosters_[1]
+            mirrored = model.feature_set_.mirror(rows)
+            scores.append((way.predict(rows) - way.predict(mirrored)) / 2)
+        else:
+            scores.append(model.predict(probe))
+    return np.array(scores)              # (grid, rows)
+
+
+@pytest.mark.parametrize("formulation", ["regression", "two_part"])
+def test_monotone_families_make_the_score_follow_each_causal_score_one_way(
+        feature_set, data, formulation):
+    X, y = data
+    planted = _planted(feature_set, X, y)
+    planted_column = next(c for c in feature_set.columns if c.startswith("diff|"))
+    model = CausalDirectionModel(feature_set, formulation, monotone_families=["causal"],
+                                 **SMALL).fit(planted, y)
+    causal_diffs = [feature_set.columns[j] for j in feature_set.family_columns(["causal"], "diff")]
+    assert planted_column in causal_diffs
+    assert set(model.monotone_signs_) <= set(causal_diffs) and model.monotone_signs_
+    assert model.monotone_signs_[planted_column] == 1      # the target was planted with +
+    for column, sign in model.monotone_signs_.items():
+        values = planted[column].to_numpy()
+        grid = np.quantile(values[np.isfinite(values)], np.linspace(0, 1, 9))
+        steps = np.diff(_score_along(model, planted.iloc[:40], column, grid), axis=0) * sign
+        assert (steps >= -1e-12).all(), column
+    # Still exactly antisymmetric.
+    score = model.predict(planted)
+    assert np.array_equal(model.predict(feature_set.mirror(planted.to_numpy())), -score)
+    # Unconstrained, the same data gives a score that is not monotone in some causal score.
+    free = CausalDirectionModel(feature_set, formulation, **SMALL).fit(planted, y)
+    assert free.monotone_signs_ == {}
+    assert any((np.diff(_score_along(free, planted.iloc[:40], c, np.quantile(
+        planted[c].dropna(), np.linspace(0, 1, 9))), axis=0) * s < -1e-9).any()
+        for c, s in model.monotone_signs_.items())
+
+
+def test_monotone_signs_are_saved_and_older_models_load_without_them(feature_set, data,
+                                                                     tmp_path):
+    X, y = data
+    model = CausalDirectionModel(feature_set, monotone_families=("causal",), **SMALL).fit(X, y)
+    model.save(tmp_path / "m")
+    loaded = CausalDirectionModel.load(tmp_path / "m")
+    assert loaded.monotone_signs_ == model.monotone_signs_
+    assert loaded.get_params()["monotone_families"] == ("causal",)
+    assert np.array_equal(loaded.predict(X), model.predict(X))
+    # A model saved before the parameter existed has no constraints and loads as such.
+    meta_path = tmp_path / "m" / "metadata.json"
+    meta = json.loads(meta_path.read_text())
+    del meta["params"]["monotone_families"], meta["monotone_signs"]
+    from causepairs.model_dir import metadata_digest
+    meta.pop("metadata_sha256")
+    meta["metadata_sha256"] = metadata_digest(meta)
+    meta_path.write_text(json.dumps(meta))
+    old = CausalDirectionModel.load(tmp_path / "m")
+    assert old.monotone_families == () and old.monotone_signs_ == {}
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"monotone_families": ["no_such_family"]}, "has no family 'no_such_family'"),
+    ({"monotone_families": "causal"}, "monotone_families must be a list"),
+    ({"monotone_families": ["causal", "causal"]}, "monotone_families must be a list"),
+    ({"monotone_families": ["causal"], "formulation": "multiclass"}, "needs the formulation"),
+])
+def test_monotone_families_are_checked(feature_set, data, params, message):
+    X, y = data
+    with pytest.raises(ValueError, match=message):
+        CausalDirectionModel(feature_set, **{**SMALL, **params}).fit(X, y)

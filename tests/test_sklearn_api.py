@@ -107,7 +107,7 @@ def test_model_is_a_regressor_with_sklearn_parameters():
     assert set(model.get_params()) == {
         "feature_set", "formulation", "n_estimators", "learning_rate", "num_leaves",
         "min_child_samples", "subsample", "colsample_bytree", "reg_lambda", "n_jobs",
-        "random_state"}
+        "random_state", "monotone_families"}
     assert model.set_params(num_leaves=7) is model and model.num_leaves == 7
     with pytest.raises(ValueError, match="Invalid parameter"):
         model.set_params(leaves=7)

@@ -134,6 +134,26 @@ class FeatureSet:
                               "columns": list(self.columns)}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
+    @property
+    def family_names(self) -> tuple[str, ...]:
+        """The families the set computes, in the order of its ``[[family]]`` entries."""
+        return tuple(plan.family.name for plan in self.plans)
+
+    def family_columns(self, families, scope: str) -> np.ndarray:
+        """Sorted indices of the ``scope`` columns (e.g. ``"diff"``) of the named families.
+
+        Raises ``ValueError`` for a family the set does not compute.
+        """
+        unknown = [f for f in families if f not in self.family_names]
+        if unknown:
+            raise ValueError(f"feature set {self.name!r} has no family {unknown[0]!r} "
+                             f"(its families: {', '.join(self.family_names)})")
+        picked = [cell_layout[scope]
+                  for plan, plan_layout in zip(self.plans, self.layout)
+                  if plan.family.name in families
+                  for cell_layout in plan_layout if scope in cell_layout]
+        return np.unique(np.concatenate(picked)) if picked else np.empty(0, dtype=np.int64)
+
     def mirror(self, matrix: np.ndarray) -> np.ndarray:
         """Feature rows of the swapped pairs (B, A), from rows of (A, B): no recomputation."""
         return matrix[:, self.mirror_index] * self.mirror_sign
